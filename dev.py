@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Set up the project's virtualenv and run its main jobs. Standard library only.
+
+    python3 dev.py tour    # set up .venv, then a short tour against the simulated exchanges
+    python3 dev.py test    # set up .venv, then every test: the core's, each plugin's, conformance
+
+Idempotent: .venv is reused; packages are reinstalled only when a pyproject.toml changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+DISTRIBUTIONS = [ROOT, ROOT / "plugins" / "xest-kraken", ROOT / "plugins" / "xest-binance"]
+EXAMPLE = ROOT / "examples" / "xest-example"
+STAMP = VENV / ".xest-installed"
+
+
+def run(*cmd: str | Path, check: bool = True) -> int:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT, check=check).returncode
+
+
+def _fingerprint(dists: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for dist in dists:
+        digest.update((dist / "pyproject.toml").read_bytes())
+    return digest.hexdigest()
+
+
+def setup() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"xest needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    dists = DISTRIBUTIONS + ([EXAMPLE] if (EXAMPLE / "pyproject.toml").exists() else [])
+    fingerprint = _fingerprint(dists)
+    if STAMP.exists() and STAMP.read_text() == fingerprint:
+        return
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    editable = []
+    for dist in dists:
+        editable += ["-e", f"{dist}[test]" if dist == ROOT else dist]
+    run(PYTHON, "-m", "pip", "install", "--quiet", *editable)
+    STAMP.write_text(fingerprint)
+
+
+def tour() -> int:
+    script = ROOT / "scripts" / "tour.sh"
+    if script.exists():
+        return run("bash", script, str(BIN), check=False)
+    return run(BIN / "xest", "plugins", "list", check=False)
+
+
+def test() -> int:
+    env_note = "XEST_CACHE_DIR is set per test; nothing outside the repo is touched"
+    print(f"# running every test ({env_note})", flush=True)
+    suites = ["tests", *(str(p) for p in sorted((ROOT / "plugins").glob("*/tests")))]
+    if (EXAMPLE / "tests").exists():
+        suites.append(str(EXAMPLE / "tests"))
+    status = run(PYTHON, "-m", "pytest", "-q", *suites, check=False)
+    conformance = ROOT / "xest" / "testing" / "conformance"
+    if status == 0 and conformance.exists():
+        status = run(
+            PYTHON, "-m", "pytest", "-q", "--xest-connector", "kraken",
+            "--xest-connector", "binance", check=False,
+        )
+    return status
+
+
+def main() -> None:
+    jobs = {"tour": tour, "test": test, "setup": lambda: 0}
+    job = sys.argv[1] if len(sys.argv) > 1 else "tour"
+    if job not in jobs:
+        sys.exit(f"usage: python3 dev.py [{'|'.join(jobs)}]")
+    setup()
+    sys.exit(jobs[job]())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""Binance connector for xest."""
+
+from xest_binance.connector import BinanceConnector
+
+__all__ = ["BinanceConnector"]

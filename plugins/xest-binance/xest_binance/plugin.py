@@ -1,0 +1,10 @@
+"""The hooks through which xest finds the Binance connector and its simulator."""
+
+from xest import hookimpl
+
+
+@hookimpl
+def xest_register_connectors(register):
+    from xest_binance.connector import BinanceConnector
+
+    register(BinanceConnector)

@@ -1,0 +1,158 @@
+"""One error hierarchy for everything xest raises.
+
+Every class is rooted at :class:`XestError`. Connectors map each exchange error code they know
+to one of these classes, so callers can write ``except xest.errors.InsufficientFunds`` once and
+have it work for every exchange. Messages say what happened and what to do about it; they never
+contain secrets (keys, signatures, signed bodies).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequest",
+    "BadResponse",
+    "BadSymbol",
+    "ConfigError",
+    "DuplicateOrder",
+    "ExchangeError",
+    "ExchangeUnavailable",
+    "InsufficientFunds",
+    "InvalidNonce",
+    "InvalidOrder",
+    "InvalidQuote",
+    "NetworkError",
+    "NotSupported",
+    "OnMaintenance",
+    "OrderNotFound",
+    "PermissionDenied",
+    "PluginError",
+    "QuoteAlreadyExecuted",
+    "QuoteExpired",
+    "RateLimited",
+    "RequestTimeout",
+    "XestError",
+]
+
+
+class XestError(Exception):
+    """Root of every error xest raises.
+
+    ``exchange`` names the exchange involved, when there is one; ``code`` keeps the exchange's
+    own error code or text, so nothing the exchange said is lost in translation.
+    """
+
+    def __init__(self, message: str, *, exchange: str | None = None, code: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exchange = exchange
+        self.code = code
+
+    def __str__(self) -> str:
+        if self.exchange and not self.message.startswith(f"{self.exchange}:"):
+            return f"{self.exchange}: {self.message}"
+        return self.message
+
+
+class ConfigError(XestError):
+    """The configuration (config file, environment, arguments) is wrong or incomplete."""
+
+
+class PluginError(XestError):
+    """A plugin could not be loaded, or registered something invalid."""
+
+
+class NotSupported(XestError):
+    """The connector does not declare the requested operation."""
+
+
+class BadSymbol(XestError):
+    """The symbol is not a market of this exchange."""
+
+
+class ExchangeError(XestError):
+    """The exchange answered, and refused or failed the request."""
+
+
+class AuthenticationError(ExchangeError):
+    """The API key or signature was rejected."""
+
+
+class PermissionDenied(ExchangeError):
+    """The API key is valid but lacks the permission for this operation."""
+
+
+class InsufficientFunds(ExchangeError):
+    """The account does not hold enough of an asset for this operation."""
+
+
+class BadRequest(ExchangeError):
+    """A request parameter was missing or malformed."""
+
+
+class InvalidOrder(ExchangeError):
+    """The exchange (or xest, before sending) refused an order's parameters."""
+
+
+class OrderNotFound(InvalidOrder):
+    """No order with this id exists on the exchange for this account."""
+
+
+class DuplicateOrder(InvalidOrder):
+    """An order with this client order id already exists."""
+
+
+class InvalidQuote(ExchangeError):
+    """The quote cannot be used."""
+
+
+class QuoteExpired(InvalidQuote):
+    """The quote's deadline has passed; ask for a new quote."""
+
+
+class QuoteAlreadyExecuted(InvalidQuote):
+    """The quote was already accepted once; a quote executes at most once."""
+
+
+class BadResponse(ExchangeError):
+    """The exchange's answer could not be understood (not JSON, truncated, unexpected shape)."""
+
+
+class NetworkError(XestError):
+    """The request did not get a usable answer; trying again later may succeed."""
+
+
+class RequestTimeout(NetworkError):
+    """The exchange did not answer within the timeout."""
+
+
+class ExchangeUnavailable(NetworkError):
+    """The exchange could not be reached, or answered that it is down or busy."""
+
+
+class OnMaintenance(ExchangeUnavailable):
+    """The exchange is in maintenance."""
+
+
+class RateLimited(NetworkError):
+    """Too many requests: wait ``retry_after`` seconds before the next one.
+
+    ``ban_until`` is a UNIX time, set when the exchange banned this IP (Binance HTTP 418).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        exchange: str | None = None,
+        code: object = None,
+        retry_after: float | None = None,
+        ban_until: float | None = None,
+    ) -> None:
+        super().__init__(message, exchange=exchange, code=code)
+        self.retry_after = retry_after
+        self.ban_until = ban_until
+
+
+class InvalidNonce(NetworkError):
+    """The nonce or timestamp was refused (not increasing, or outside the receive window)."""

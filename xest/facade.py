@@ -1,0 +1,227 @@
+"""The facade: ``xest.open("kraken")`` → one :class:`Client` with every common operation.
+
+It picks the connector, wires it to the transport, the shared cache and limiter, the remote
+clock and the credentials, and (with ``sim=True``) starts the exchange's simulator in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from xest import errors, registry
+from xest.clock import RemoteClock
+from xest.connector import Connector
+from xest.credentials import Credentials
+from xest.http import Transport
+from xest.models import (
+    Balance,
+    Candle,
+    ExchangeStatus,
+    Market,
+    Order,
+    OrderBook,
+    OrderType,
+    PublicTrade,
+    Quote,
+    ServerTime,
+    Side,
+    Ticker,
+    TimeInForce,
+    Trade,
+)
+
+
+def env_name(exchange: str, what: str) -> str:
+    """``XEST_KRAKEN_URL`` and friends."""
+    return f"XEST_{exchange.upper().replace('-', '_')}_{what}"
+
+
+def open(
+    exchange: str,
+    account: str | None = None,
+    *,
+    url: str | None = None,
+    key: str | None = None,
+    secret: str | None = None,
+    sim: bool = False,
+    cache: bool = True,
+    **transport_options: Any,
+) -> Client:
+    """Open ``exchange``.
+
+    ``url`` points the connector at another base URL (also ``XEST_<EXCHANGE>_URL``); ``key`` and
+    ``secret`` give credentials directly (also ``XEST_<EXCHANGE>_KEY``/``_SECRET``); ``sim``
+    starts the exchange's simulator on 127.0.0.1 and points at it; ``cache=False`` bypasses the
+    shared response cache.
+    """
+    cls = registry.connector_class(exchange)
+    simulator = None
+    if sim:
+        if url:
+            raise errors.ConfigError("give either sim=True or url=, not both")
+        simulator = registry.simulator_factory(cls.exchange)().start()
+        url = simulator.url
+    url = url or os.environ.get(env_name(cls.exchange, "URL")) or cls.default_url
+    credentials = _credentials(cls.exchange, account, key, secret, simulator)
+    clock = RemoteClock(resolution=cls.time_resolution.total_seconds())
+    transport = Transport(
+        cls.exchange, url, rate_limits=cls.rate_limits, cache=cache, clock=clock,
+        **transport_options,
+    )
+    return Client(cls(transport, credentials), clock=clock, simulator=simulator)
+
+
+def _credentials(
+    exchange: str, account: str | None, key: str | None, secret: str | None, simulator: Any
+) -> Credentials | None:
+    if key is not None or secret is not None:
+        if not (key and secret):
+            raise errors.ConfigError("give both key= and secret=, or neither")
+        return Credentials(key, secret, account)
+    env_key = os.environ.get(env_name(exchange, "KEY"))
+    env_secret = os.environ.get(env_name(exchange, "SECRET"))
+    if env_key and env_secret:
+        return Credentials(env_key, env_secret, account or "default")
+    if simulator is not None and hasattr(simulator, "demo_credentials"):
+        demo_key, demo_secret = simulator.demo_credentials()
+        return Credentials(demo_key, demo_secret, account or "demo")
+    return None
+
+
+class Client:
+    """One exchange, opened: every operation of its connector, plus the remote clock.
+
+    A context manager: leaving it stops the simulator it started, if any.
+    """
+
+    def __init__(self, connector: Connector, *, clock: RemoteClock, simulator: Any = None) -> None:
+        self.connector = connector
+        self.clock = clock
+        self.simulator = simulator
+
+    def __repr__(self) -> str:
+        return f"<xest.Client {self.exchange} at {self.url}>"
+
+    @property
+    def exchange(self) -> str:
+        return self.connector.exchange
+
+    @property
+    def url(self) -> str:
+        return self.connector.transport.base_url
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return self.connector.capabilities
+
+    def close(self) -> None:
+        if self.simulator is not None:
+            self.simulator.stop()
+            self.simulator = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- exchange ------------------------------------------------------------------------------
+
+    def status(self) -> ExchangeStatus:
+        return self.connector.status()
+
+    def server_time(self) -> ServerTime:
+        """The exchange's clock reading; every reading also feeds the remote-clock estimate."""
+        sent = time.monotonic()
+        reading = self.connector.server_time()
+        received = time.monotonic()
+        self.clock.observe(reading.time, sent, received, resolution=reading.resolution)
+        return reading
+
+    def markets(self) -> list[Market]:
+        return self.connector.markets()
+
+    def market(self, symbol: str) -> Market:
+        return self.connector.market(symbol)
+
+    def ticker(self, symbol: str) -> Ticker:
+        return self.connector.ticker(symbol)
+
+    def tickers(self, symbols: Sequence[str] | None = None) -> dict[str, Ticker]:
+        return self.connector.tickers(symbols)
+
+    def order_book(self, symbol: str, depth: int | None = None) -> OrderBook:
+        return self.connector.order_book(symbol, depth)
+
+    def candles(
+        self,
+        symbol: str,
+        interval: str = "1m",
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Candle]:
+        return self.connector.candles(symbol, interval, since, limit)
+
+    def trades(
+        self, symbol: str, since: datetime | None = None, limit: int | None = None
+    ) -> list[PublicTrade]:
+        return self.connector.trades(symbol, since, limit)
+
+    # -- account -------------------------------------------------------------------------------
+
+    def balances(self) -> dict[str, Balance]:
+        return self.connector.balances()
+
+    def open_orders(self, symbol: str | None = None) -> list[Order]:
+        return self.connector.open_orders(symbol)
+
+    def closed_orders(self, symbol: str | None = None, since: datetime | None = None) -> list[Order]:
+        return self.connector.closed_orders(symbol, since)
+
+    def order(
+        self, order_id: str | None = None, *, client_id: str | None = None,
+        symbol: str | None = None,
+    ) -> Order:
+        return self.connector.order(order_id, client_id=client_id, symbol=symbol)
+
+    def place_order(
+        self,
+        symbol: str,
+        side: Side | str,
+        type: OrderType | str,
+        amount: Decimal | str,
+        price: Decimal | str | None = None,
+        *,
+        time_in_force: TimeInForce | str | None = None,
+        client_id: str | None = None,
+        validate: bool = False,
+    ) -> Order:
+        return self.connector.place_order(
+            symbol, side, type, amount, price,
+            time_in_force=time_in_force, client_id=client_id, validate=validate,
+        )
+
+    def cancel_order(
+        self, order_id: str | None = None, *, client_id: str | None = None,
+        symbol: str | None = None,
+    ) -> Order:
+        return self.connector.cancel_order(order_id, client_id=client_id, symbol=symbol)
+
+    def my_trades(
+        self, symbol: str | None = None, since: datetime | None = None, limit: int | None = None
+    ) -> list[Trade]:
+        return self.connector.my_trades(symbol, since, limit)
+
+    def quote(
+        self, symbol: str, side: Side | str, amount: Decimal | str, *,
+        valid_for: timedelta | None = None,
+    ) -> Quote:
+        return self.connector.quote(symbol, side, amount, valid_for=valid_for)
+
+    def accept_quote(self, quote: Quote) -> Order:
+        return self.connector.accept_quote(quote)

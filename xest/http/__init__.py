@@ -1,0 +1,40 @@
+"""The transport layer: exchange-agnostic HTTP with pooling, caching, limiting and retries.
+
+The endpoint declarations load light; ``Transport`` (and urllib3 with it) loads on first use,
+so registering connectors and listing plugins never pays for the HTTP stack.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from xest.http.endpoint import (
+    DecayingCounter,
+    Endpoint,
+    PreparedRequest,
+    RateLimitPolicy,
+    Response,
+    SigningContext,
+    WeightWindow,
+)
+
+if TYPE_CHECKING:
+    from xest.http.transport import Transport, decode_json
+
+__all__ = [
+    "DecayingCounter",
+    "Endpoint",
+    "PreparedRequest",
+    "RateLimitPolicy",
+    "Response",
+    "SigningContext",
+    "Transport",
+    "WeightWindow",
+    "decode_json",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Transport", "decode_json"):
+        from xest.http import transport
+
+        return getattr(transport, name)
+    raise AttributeError(f"module 'xest.http' has no attribute {name!r}")

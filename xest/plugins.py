@@ -1,0 +1,129 @@
+"""Plugin loading: the ``xest`` entry-point group, through pluggy, on first use.
+
+A plugin that fails to import, or implements a hook that does not exist or with the wrong
+argument names, is recorded as failed with its reason; it never breaks the other plugins or
+the CLI. ``XEST_PLUGINS=dist-a,dist-b`` loads only those distributions (empty: none).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import threading
+from typing import Any
+
+import attrs
+import pluggy
+
+from xest import hookspecs
+
+ENTRY_POINT_GROUP = "xest"
+
+
+@attrs.frozen
+class PluginInfo:
+    """What ``xest plugins list`` shows about one entry point."""
+
+    name: str
+    distribution: str
+    version: str
+    module: str
+    status: str  # "loaded" or "failed"
+    error: str | None = None
+    hooks: tuple[str, ...] = ()
+
+
+_lock = threading.Lock()
+_manager: pluggy.PluginManager | None = None
+_infos: list[PluginInfo] = []
+
+
+def _selected() -> set[str] | None:
+    value = os.environ.get("XEST_PLUGINS")
+    if value is None:
+        return None
+    return {_normal(name) for name in value.split(",") if name.strip()}
+
+
+def _normal(name: str) -> str:
+    return name.strip().lower().replace("_", "-")
+
+
+def _load() -> tuple[pluggy.PluginManager, list[PluginInfo]]:
+    manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
+    manager.add_hookspecs(hookspecs)
+    infos = []
+    selected = _selected()
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist_name = ep.dist.name if ep.dist else "?"
+        if selected is not None and _normal(dist_name) not in selected:
+            continue
+        info = dict(
+            name=ep.name,
+            distribution=dist_name,
+            version=ep.dist.version if ep.dist else "?",
+            module=ep.value,
+        )
+        module = None
+        try:
+            module = ep.load()
+            # register() refuses a hook with wrong argument names; check_pending() one that
+            # the core does not know.
+            manager.register(module, name=ep.name)
+            manager.check_pending()
+        except Exception as exc:  # a broken plugin must not break the others
+            if module is not None and manager.is_registered(module):
+                manager.unregister(module)
+            infos.append(PluginInfo(status="failed", error=_describe(exc), **info))
+            continue
+        hooks = tuple(sorted(h.name for h in manager.get_hookcallers(module) or ()))
+        infos.append(PluginInfo(status="loaded", hooks=hooks, **info))
+    return manager, infos
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def manager() -> pluggy.PluginManager:
+    """The process's plugin manager, loading the entry points the first time."""
+    global _manager, _infos
+    with _lock:
+        if _manager is None:
+            _manager, _infos = _load()
+        return _manager
+
+
+def plugin_infos() -> list[PluginInfo]:
+    manager()
+    return list(_infos)
+
+
+def reset() -> None:
+    """Forget loaded plugins, so the next use loads them again (tests, after pip install)."""
+    global _manager, _infos
+    with _lock:
+        _manager, _infos = None, []
+
+
+def hook() -> Any:
+    return manager().hook
+
+
+def collect(hook_name: str) -> tuple[dict[str, list[tuple[Any, ...]]], dict[str, str]]:
+    """Call one registration hook plugin by plugin.
+
+    Returns what each plugin registered (``{plugin name: [register() arguments, ...]}``) and the
+    plugins whose hook raised (``{plugin name: reason}``), so one faulty plugin stays contained.
+    """
+    registered: dict[str, list[tuple[Any, ...]]] = {}
+    failed: dict[str, str] = {}
+    for impl in getattr(manager().hook, hook_name).get_hookimpls():
+        calls: list[tuple[Any, ...]] = []
+        try:
+            impl.function(register=lambda *args, _calls=calls: _calls.append(args))
+        except Exception as exc:
+            failed[impl.plugin_name] = _describe(exc)
+            continue
+        registered[impl.plugin_name] = calls
+    return registered, failed
