@@ -11,7 +11,11 @@ import click
 from xest import __version__
 from xest.cli.options import Options, global_options
 
-COMMAND_MODULES = ("xest.cli.plugins_cmd", "xest.cli.exchange_cmd")
+COMMAND_MODULES = (
+    "xest.cli.plugins_cmd",
+    "xest.cli.exchange_cmd",
+    "xest.cli.sim_cmd",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
