@@ -72,8 +72,15 @@ def test() -> int:
     conformance = ROOT / "xest" / "testing" / "conformance"
     if status == 0 and conformance.exists():
         status = run(
-            PYTHON, "-m", "pytest", "-q", "--xest-connector", "kraken",
-            "--xest-connector", "binance", check=False,
+            PYTHON,
+            "-m",
+            "pytest",
+            "-q",
+            "--xest-connector",
+            "kraken",
+            "--xest-connector",
+            "binance",
+            check=False,
         )
     return status
 

@@ -19,7 +19,7 @@ import attrs
 
 @attrs.frozen
 class Sample:
-    """One server-time reading. ``offset`` = server time − local wall time at the midpoint."""
+    """One server-time reading. ``offset`` = server time - local wall time at the midpoint."""
 
     local_mid: float  # local wall time (UNIX s) at the round trip's midpoint
     mono_mid: float  # the same instant on the monotonic clock
@@ -89,8 +89,10 @@ class RemoteClock:
         """The sample whose error, aged to ``at_mono``, is smallest, with that error."""
         best: tuple[Sample, float] | None = None
         for s in self._samples:
-            aged = s.error + abs(self.drift) * (at_mono - s.mono_mid) + _AGE_PENALTY * (
-                at_mono - s.mono_mid
+            aged = (
+                s.error
+                + abs(self.drift) * (at_mono - s.mono_mid)
+                + _AGE_PENALTY * (at_mono - s.mono_mid)
             )
             if best is None or aged < best[1]:
                 best = (s, aged)

@@ -209,7 +209,9 @@ class Connector:
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         raise self.not_supported("open_orders")
 
-    def closed_orders(self, symbol: str | None = None, since: datetime | None = None) -> list[Order]:
+    def closed_orders(
+        self, symbol: str | None = None, since: datetime | None = None
+    ) -> list[Order]:
         raise self.not_supported("closed_orders")
 
     def order(

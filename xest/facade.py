@@ -70,7 +70,11 @@ def open(
     credentials = _credentials(cls.exchange, account, key, secret, simulator)
     clock = RemoteClock(resolution=cls.time_resolution.total_seconds())
     transport = Transport(
-        cls.exchange, url, rate_limits=cls.rate_limits, cache=cache, clock=clock,
+        cls.exchange,
+        url,
+        rate_limits=cls.rate_limits,
+        cache=cache,
+        clock=clock,
         **transport_options,
     )
     return Client(cls(transport, credentials), clock=clock, simulator=simulator)
@@ -180,11 +184,16 @@ class Client:
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         return self.connector.open_orders(symbol)
 
-    def closed_orders(self, symbol: str | None = None, since: datetime | None = None) -> list[Order]:
+    def closed_orders(
+        self, symbol: str | None = None, since: datetime | None = None
+    ) -> list[Order]:
         return self.connector.closed_orders(symbol, since)
 
     def order(
-        self, order_id: str | None = None, *, client_id: str | None = None,
+        self,
+        order_id: str | None = None,
+        *,
+        client_id: str | None = None,
         symbol: str | None = None,
     ) -> Order:
         return self.connector.order(order_id, client_id=client_id, symbol=symbol)
@@ -202,12 +211,21 @@ class Client:
         validate: bool = False,
     ) -> Order:
         return self.connector.place_order(
-            symbol, side, type, amount, price,
-            time_in_force=time_in_force, client_id=client_id, validate=validate,
+            symbol,
+            side,
+            type,
+            amount,
+            price,
+            time_in_force=time_in_force,
+            client_id=client_id,
+            validate=validate,
         )
 
     def cancel_order(
-        self, order_id: str | None = None, *, client_id: str | None = None,
+        self,
+        order_id: str | None = None,
+        *,
+        client_id: str | None = None,
         symbol: str | None = None,
     ) -> Order:
         return self.connector.cancel_order(order_id, client_id=client_id, symbol=symbol)
@@ -218,7 +236,11 @@ class Client:
         return self.connector.my_trades(symbol, since, limit)
 
     def quote(
-        self, symbol: str, side: Side | str, amount: Decimal | str, *,
+        self,
+        symbol: str,
+        side: Side | str,
+        amount: Decimal | str,
+        *,
         valid_for: timedelta | None = None,
     ) -> Quote:
         return self.connector.quote(symbol, side, amount, valid_for=valid_for)

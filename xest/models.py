@@ -113,9 +113,6 @@ def _raw() -> Any:
     return attrs.field(default=None, repr=False, eq=False, hash=False)
 
 
-_money = attrs.field(converter=to_decimal)
-
-
 def _money_field(**kw: Any) -> Any:
     return attrs.field(converter=to_decimal, **kw)
 
@@ -421,7 +418,3 @@ class Quote:
 
     def seconds_left(self, now: datetime) -> float:
         return (self.expires_at - now).total_seconds()
-
-
-# Re-exported so connectors can quantize with the same rounding rules.
-ROUNDING_HALF_EVEN = ROUND_HALF_EVEN

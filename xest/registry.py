@@ -67,9 +67,7 @@ def simulator_factory(exchange: str) -> Callable[..., Any]:
         return available[exchange.lower()]
     except KeyError:
         names = ", ".join(sorted(available)) or "none"
-        raise errors.PluginError(
-            f"no simulator for {exchange!r} (available: {names})"
-        ) from None
+        raise errors.PluginError(f"no simulator for {exchange!r} (available: {names})") from None
 
 
 __all__ = [

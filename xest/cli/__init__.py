@@ -38,7 +38,9 @@ def _add_commands() -> None:
         try:
             impl.function(cli=cli)
         except Exception as exc:  # a plugin's commands must not break the others
-            click.echo(f"warning: plugin {impl.plugin_name} could not add commands: {exc}", err=True)
+            click.echo(
+                f"warning: plugin {impl.plugin_name} could not add commands: {exc}", err=True
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,5 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(exc, XestError):
             click.echo(f"error: {exc}", err=True)
         else:
-            click.echo(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)", err=True)
+            click.echo(
+                f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)", err=True
+            )
         sys.exit(1)

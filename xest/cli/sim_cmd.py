@@ -9,8 +9,13 @@ from xest.cli.options import global_options
 
 @click.command("sim")
 @click.argument("exchange")
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
-              help="Port to listen on (0 picks a free one).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port to listen on (0 picks a free one).",
+)
 @global_options
 def sim(exchange: str, port: int) -> None:
     """Run EXCHANGE's simulator on 127.0.0.1 until Ctrl-C."""

@@ -184,7 +184,9 @@ class Transport:
         elapsed = time.monotonic() - started
         return self._decode(endpoint, raw, elapsed)
 
-    def _decode(self, endpoint: Endpoint, raw: urllib3.BaseHTTPResponse, elapsed: float) -> Response:
+    def _decode(
+        self, endpoint: Endpoint, raw: urllib3.BaseHTTPResponse, elapsed: float
+    ) -> Response:
         text = raw.data.decode("utf-8", errors="replace")
         headers = dict(raw.headers)
         status = raw.status
