@@ -43,3 +43,46 @@ def xest_simulators(register):
     :class:`xest.testing.server.LoopbackServer` speaking that exchange's REST dialect on
     127.0.0.1. The CLI's ``--sim``, ``xest sim`` and the conformance suite use it.
     """
+
+
+@hookspec
+def xest_error_payloads(register):
+    """Register the error answers an exchange really sends, and the xest error each must become.
+
+    Call ``register(exchange, case)`` once per case. ``case`` is a
+    :class:`xest.testing.ErrorCase` or a dict with its fields: ``name``; ``body`` (what the
+    exchange sends: a JSON-able value, str or bytes); ``error`` (the :mod:`xest.errors` class it
+    must raise, or its name); optionally ``status`` (HTTP status, default 200), ``headers``,
+    ``operation`` (the connector method to call, default a public read), ``kwargs`` (its
+    arguments; default: the suite's own), ``path`` (answer only requests to this path) and
+    ``code`` (the exchange code the error must keep in ``.code``). The conformance suite serves
+    each body between the connector and its simulator and checks the mapping.
+    """
+
+
+@hookspec
+def xest_recorded_payloads(register):
+    """Register recorded real answers of an exchange and the values each must parse to.
+
+    Call ``register(exchange, case)`` once per case. ``case`` is a
+    :class:`xest.testing.RecordedCase` or a dict with its fields: ``name``; ``operation`` (the
+    connector method to call) with ``args``/``kwargs``; ``responses`` (``{"GET /path": body}``
+    or ``{"/path": body}``: what the exchange answered, from its documented examples or a
+    capture); and what the result must be, one or more of: ``expect`` (the whole result,
+    compared with ``==``), ``values`` (dotted attribute paths to values, such as
+    ``{"bids.0.price": Decimal("1.5")}``), ``check`` (a callable that asserts); optionally
+    ``source`` (where the payload comes from). The conformance suite replays them over HTTP
+    through the connector.
+    """
+
+
+@hookspec
+def xest_conformance_options(register):
+    """Tell the conformance suite how to exercise an exchange's simulator (optional).
+
+    Call ``register(exchange, options)`` with a dict; every key is optional: ``symbol`` (the
+    market to trade), ``order_amount`` and ``order_price`` (a limit buy that rests in the book),
+    ``quote_symbol``, ``quote_side`` and ``quote_amount`` (a quote the demo account can accept),
+    ``candle_interval``. Without them the suite derives its own from ``markets()`` and the
+    order book.
+    """

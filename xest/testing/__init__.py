@@ -2,3 +2,27 @@
 
 Kept light: importing ``xest.testing`` imports neither pytest nor the HTTP stack.
 """
+
+from typing import Any
+
+__all__ = [
+    "ErrorCase",
+    "Fault",
+    "LoopbackServer",
+    "RecordedCase",
+    "SimRequest",
+    "SimResponse",
+    "route",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("ErrorCase", "RecordedCase"):
+        from xest.testing import cases
+
+        return getattr(cases, name)
+    if name in ("Fault", "LoopbackServer", "SimRequest", "SimResponse", "route"):
+        from xest.testing import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module 'xest.testing' has no attribute {name!r}")
