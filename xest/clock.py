@@ -85,6 +85,15 @@ class RemoteClock:
             self.drift = _fit_drift(self._samples)
         return sample
 
+    def forget_before(self, mono: float) -> None:
+        """Drop the samples taken before monotonic instant ``mono``: the remote clock stepped
+        (the exchange agent saw a jump), so they describe a clock that no longer exists."""
+        with self._lock:
+            kept = [s for s in self._samples if s.mono_mid >= mono]
+            self._samples.clear()
+            self._samples.extend(kept)
+            self.drift = _fit_drift(self._samples)
+
     def _best(self, at_mono: float) -> tuple[Sample, float] | None:
         """The sample whose error, aged to ``at_mono``, is smallest, with that error."""
         best: tuple[Sample, float] | None = None

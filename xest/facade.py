@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xest import errors, registry
 from xest.clock import RemoteClock
@@ -34,6 +34,9 @@ from xest.models import (
     TimeInForce,
     Trade,
 )
+
+if TYPE_CHECKING:
+    from xest.agents.exchange import ExchangeAgent
 
 
 def env_name(exchange: str, what: str) -> str:
@@ -100,20 +103,38 @@ def _credentials(
 class Client:
     """One exchange, opened: every operation of its connector, plus the remote clock.
 
-    A context manager: leaving it stops the simulator it started, if any.
+    ``client.exchange`` is its :class:`~xest.agents.exchange.ExchangeAgent`. A context manager:
+    leaving it stops its agents and the simulator it started, if any.
     """
 
     def __init__(self, connector: Connector, *, clock: RemoteClock, simulator: Any = None) -> None:
         self.connector = connector
         self.clock = clock
         self.simulator = simulator
+        self._agents: list[Any] = []
+        self._exchange_agent: ExchangeAgent | None = None
 
     def __repr__(self) -> str:
-        return f"<xest.Client {self.exchange} at {self.url}>"
+        return f"<xest.Client {self.name} at {self.url}>"
 
     @property
-    def exchange(self) -> str:
+    def name(self) -> str:
+        """The exchange's name (``kraken``)."""
         return self.connector.exchange
+
+    @property
+    def exchange(self) -> ExchangeAgent:
+        """The exchange agent (status and clock in the background); ``start()`` it to poll."""
+        if self._exchange_agent is None:
+            from xest.agents.exchange import ExchangeAgent
+
+            self._exchange_agent = self.add_agent(ExchangeAgent(self))
+        return self._exchange_agent
+
+    def add_agent(self, agent: Any) -> Any:
+        """Attach an agent so that closing the client stops it; returns the agent."""
+        self._agents.append(agent)
+        return agent
 
     @property
     def url(self) -> str:
@@ -124,6 +145,9 @@ class Client:
         return self.connector.capabilities
 
     def close(self) -> None:
+        """Stop the agents, then the simulator this client started, if any."""
+        for agent in reversed(self._agents):
+            agent.stop()
         if self.simulator is not None:
             self.simulator.stop()
             self.simulator = None

@@ -17,7 +17,7 @@ def status(exchanges: tuple[str, ...]) -> None:
     results = []
     for name in exchanges:
         with open_client(name, several=len(exchanges) > 1) as client:
-            results.append((client.exchange, client.status()))
+            results.append((client.name, client.status()))
     if options().json:
         print_json([{"exchange": ex, **_dump(st)} for ex, st in results])
         return
@@ -39,7 +39,7 @@ def time_(exchanges: tuple[str, ...]) -> None:
             estimate = client.clock.now()
             rows.append(
                 {
-                    "exchange": client.exchange,
+                    "exchange": client.name,
                     "server_time": reading.time,
                     "estimated_now": estimate.time,
                     "offset_ms": round(estimate.offset * 1000, 1),

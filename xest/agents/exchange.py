@@ -1,0 +1,208 @@
+"""The exchange agent: an exchange's status and clock, watched in the background.
+
+It polls the connector's ``status`` and ``server_time`` through the facade, remembers what it
+saw, and answers "what is the exchange doing now, and what time is it there?" honestly: the
+status reads ``unknown`` once polls have been missed, and the server time is an estimate with
+its error bound (:class:`xest.clock.RemoteClock`).
+
+Events: ``status`` (old → new :class:`~xest.models.Status`, including to and from ``unknown``),
+``clock_jump`` (the exchange's clock stepped: a reading that the previous estimate, error bound
+included, cannot explain), and the base ``poll_failed`` / ``poll_recovered``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from xest.agents.base import Agent, Observation
+from xest.clock import Estimate
+from xest.models import ExchangeStatus, Status
+
+if TYPE_CHECKING:
+    from xest.facade import Client
+
+__all__ = ["CLOCK_JUMP", "STATUS", "ExchangeAgent", "ExchangeState"]
+
+STATUS = "status"
+CLOCK_JUMP = "clock_jump"
+
+
+@attrs.frozen
+class ExchangeState:
+    """The exchange as the agent sees it now.
+
+    ``status`` is what the exchange last said, or ``unknown`` when that is stale (``stale``) or
+    was never seen; ``since`` is when the agent first saw the status it reports now.
+    ``server_time`` is the estimated exchange time now, within ±``error`` seconds; ``offset`` is
+    the exchange's clock minus ours.
+    """
+
+    exchange: str
+    status: Status
+    since: datetime | None
+    reported: ExchangeStatus | None
+    checked: datetime | None  # local time of the last successful status poll
+    stale: bool
+    missed: int
+    last_error: str | None
+    server_time: datetime
+    error: float  # seconds; inf before the first clock reading
+    offset: float  # seconds
+    running: bool
+
+    @property
+    def is_online(self) -> bool:
+        return self.status is Status.ONLINE
+
+
+class ExchangeAgent(Agent):
+    """Polls one exchange's status and server time.
+
+    ``status_interval`` and ``time_interval`` are seconds between polls; ``stale_after`` missed
+    polls make the status read ``unknown``; ``jump_threshold`` (seconds) is how far beyond the
+    error bounds a clock reading must land to count as a jump. Tasks the connector does not
+    support are left out.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        status_interval: float = 10.0,
+        time_interval: float = 30.0,
+        stale_after: int = 3,
+        history: int = 1000,
+        jump_threshold: float = 0.1,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(client.name, history=history, stale_after=stale_after, monotonic=monotonic)
+        self.client = client
+        self.jump_threshold = jump_threshold
+        self._state_lock = threading.RLock()
+        self._reported: ExchangeStatus | None = None
+        self._effective = Status.UNKNOWN
+        self._since: datetime | None = None
+        if "status" in client.capabilities:
+            self.add_task("status", client.status, status_interval)
+        if "server_time" in client.capabilities:
+            self.add_task("time", self._read_clock, time_interval)
+
+    def __str__(self) -> str:
+        # ``client.exchange`` used to be the exchange's name: keep f-strings reading naturally.
+        return self.name
+
+    def configure(
+        self,
+        *,
+        status_interval: float | None = None,
+        time_interval: float | None = None,
+        stale_after: int | None = None,
+    ) -> ExchangeAgent:
+        """Change the polling intervals or the staleness rule (also while running)."""
+        if status_interval is not None and "status" in self.tasks:
+            self.set_interval("status", status_interval)
+        if time_interval is not None and "time" in self.tasks:
+            self.set_interval("time", time_interval)
+        if stale_after is not None:
+            if stale_after < 1:
+                raise ValueError("stale_after must be at least 1")
+            self.stale_after = stale_after
+        self._after_poll()
+        return self
+
+    # -- polling -------------------------------------------------------------------------------
+
+    def _read_clock(self) -> Any:
+        clock = self.client.clock
+        before = clock.now()
+        reading = self.client.server_time()  # feeds the clock
+        sample = clock.samples[-1]
+        if before.error != float("inf"):
+            delta = sample.offset - before.offset
+            if abs(delta) > before.error + sample.error + self.jump_threshold:
+                # The new reading is incompatible with everything before it: the exchange's
+                # clock stepped. Older samples describe a clock that no longer exists.
+                clock.forget_before(sample.mono_mid)
+                self.emit(
+                    CLOCK_JUMP,
+                    old=before.offset,
+                    new=sample.offset,
+                    delta=delta,
+                    error=before.error + sample.error,
+                )
+        return reading
+
+    def _observed(self, observation: Observation) -> None:
+        if observation.task == "status" and observation.ok:
+            with self._state_lock:
+                self._reported = observation.value
+
+    def _after_poll(self) -> None:
+        self._effective_status()
+
+    def _effective_status(self) -> tuple[Status, datetime | None]:
+        """The status to report now; emits ``status`` when it differs from the last one."""
+        with self._state_lock:
+            if "status" not in self.tasks or self._reported is None or self.is_stale("status"):
+                status = Status.UNKNOWN
+            else:
+                status = self._reported.status
+            old = self._effective
+            if status is old and self._since is not None:
+                return status, self._since
+            self._effective = status
+            last = self.last("status")
+            # Into a reported status: since the poll that saw it. Into unknown: since now.
+            self._since = last.at if status is not Status.UNKNOWN and last else datetime.now(UTC)
+            since = self._since
+        if status is not old:
+            self.emit(STATUS, old=old, new=status, since=since)
+        return status, since
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def status(self) -> Status:
+        """The exchange's status now (``unknown`` when stale or not yet seen)."""
+        return self._effective_status()[0]
+
+    @property
+    def since(self) -> datetime | None:
+        """When the agent first saw the status it reports now."""
+        return self._effective_status()[1]
+
+    def now(self) -> Estimate:
+        """The estimated exchange time now, with its error bound and offset."""
+        return self.client.clock.now()
+
+    def state(self) -> ExchangeState:
+        status, since = self._effective_status()
+        estimate = self.now()
+        with self._state_lock:
+            reported = self._reported
+        if "status" in self.tasks:
+            task = self.task_state("status")
+            stale, missed, checked = task.stale, task.missed, task.last_success
+            error = task.last_error if task.failures else None
+        else:
+            stale, missed, checked, error = True, 0, None, None
+        return ExchangeState(
+            exchange=self.name,
+            status=status,
+            since=since,
+            reported=reported,
+            checked=checked,
+            stale=stale,
+            missed=missed,
+            last_error=str(error) if error is not None else None,
+            server_time=estimate.time,
+            error=estimate.error,
+            offset=estimate.offset,
+            running=self.running,
+        )
