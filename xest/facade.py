@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from xest import errors, registry
+from xest import accounts, errors, registry
+from xest.accounts import env_name
 from xest.clock import RemoteClock
 from xest.connector import Connector
 from xest.credentials import Credentials
@@ -39,11 +40,6 @@ if TYPE_CHECKING:
     from xest.agents.exchange import ExchangeAgent
 
 
-def env_name(exchange: str, what: str) -> str:
-    """``XEST_KRAKEN_URL`` and friends."""
-    return f"XEST_{exchange.upper().replace('-', '_')}_{what}"
-
-
 def open(
     exchange: str,
     account: str | None = None,
@@ -57,10 +53,11 @@ def open(
 ) -> Client:
     """Open ``exchange``.
 
+    ``account`` names an account of the config file (see :mod:`xest.accounts`; without it the
+    ``XEST_<EXCHANGE>_KEY``/``_SECRET`` or the config's default account is used, if any);
     ``url`` points the connector at another base URL (also ``XEST_<EXCHANGE>_URL``); ``key`` and
-    ``secret`` give credentials directly (also ``XEST_<EXCHANGE>_KEY``/``_SECRET``); ``sim``
-    starts the exchange's simulator on 127.0.0.1 and points at it; ``cache=False`` bypasses the
-    shared response cache.
+    ``secret`` give credentials directly; ``sim`` starts the exchange's simulator on 127.0.0.1
+    and points at it; ``cache=False`` bypasses the shared response cache.
     """
     cls = registry.connector_class(exchange)
     simulator = None
@@ -70,7 +67,12 @@ def open(
         simulator = registry.simulator_factory(cls.exchange)().start()
         url = simulator.url
     url = url or os.environ.get(env_name(cls.exchange, "URL")) or cls.default_url
-    credentials = _credentials(cls.exchange, account, key, secret, simulator)
+    try:
+        credentials = _credentials(cls.exchange, account, key, secret, simulator)
+    except BaseException:
+        if simulator is not None:
+            simulator.stop()
+        raise
     clock = RemoteClock(resolution=cls.time_resolution.total_seconds())
     transport = Transport(
         cls.exchange,
@@ -86,18 +88,17 @@ def open(
 def _credentials(
     exchange: str, account: str | None, key: str | None, secret: str | None, simulator: Any
 ) -> Credentials | None:
+    """Explicit key/secret, else the simulator's demo account (``sim=True`` without an account),
+    else the named or default account (:func:`xest.accounts.resolve`), else none."""
     if key is not None or secret is not None:
         if not (key and secret):
             raise errors.ConfigError("give both key= and secret=, or neither")
         return Credentials(key, secret, account)
-    env_key = os.environ.get(env_name(exchange, "KEY"))
-    env_secret = os.environ.get(env_name(exchange, "SECRET"))
-    if env_key and env_secret:
-        return Credentials(env_key, env_secret, account or "default")
-    if simulator is not None and hasattr(simulator, "demo_credentials"):
+    if simulator is not None and account is None and hasattr(simulator, "demo_credentials"):
         demo_key, demo_secret = simulator.demo_credentials()
-        return Credentials(demo_key, demo_secret, account or "demo")
-    return None
+        return Credentials(demo_key, demo_secret, "demo")
+    chosen = accounts.resolve(exchange, account)
+    return chosen.credentials() if chosen is not None else None
 
 
 class Client:
