@@ -1,0 +1,406 @@
+"""A loopback HTTP server speaking Binance's spot REST dialect (and convert), for tests and
+``--sim``.
+
+Same paths, ``{"code", "msg"}`` errors with Binance's HTTP statuses, signatures (-1022), API
+keys (-2014/-2015) and ``timestamp``/``recvWindow`` (-1021) checked against the simulator's own
+clock, which ``clock_offset`` can put ahead of or behind ours. Request weight is counted per
+minute like Binance does: past ``weight_limit`` it answers 429 with ``Retry-After``, and a client
+that keeps calling after ``ban_after`` 429s is banned with 418 until the ban ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from decimal import Decimal
+from typing import Any
+
+from xest.testing.server import LoopbackServer, SimRequest, SimResponse, route
+from xest_binance.simulator.convert import ConvertDesk
+from xest_binance.simulator.market_data import INTERVAL_MS, default_markets, fmt
+from xest_binance.simulator.trading import Account, Exchange, SimError, missing
+
+DEMO_BALANCES = {
+    "USDT": Decimal("100000"),
+    "BTC": Decimal("2"),
+    "ETH": Decimal("25"),
+    "BNB": Decimal("100"),
+}
+
+_WEIGHTS = {
+    "/api/v3/ping": 1,
+    "/api/v3/time": 1,
+    "/api/v3/exchangeInfo": 20,
+    "/api/v3/trades": 25,
+    "/api/v3/klines": 2,
+    "/api/v3/account": 20,
+    "/api/v3/allOrders": 20,
+    "/api/v3/myTrades": 20,
+    "/api/v3/order/test": 1,
+}
+
+
+def _weight(request: SimRequest) -> int:
+    p, params = request.path, request.params
+    if p == "/api/v3/depth":
+        limit = int(params.get("limit") or 100)
+        return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
+    if p in ("/api/v3/ticker/24hr", "/api/v3/ticker/bookTicker"):
+        if "symbol" in params:
+            return 2
+        if p.endswith("bookTicker"):
+            return 4
+        count = params.get("symbols", "").count(",") + 1 if "symbols" in params else 999
+        return 2 if count <= 20 else 40 if count <= 100 else 80
+    if p == "/api/v3/openOrders":
+        return 6 if "symbol" in params else 80
+    if p == "/api/v3/order":
+        return 4 if request.method == "GET" else 1
+    return _WEIGHTS.get(p, 1)
+
+
+def _strip_signature(text: str) -> str:
+    return "&".join(part for part in text.split("&") if not part.startswith("signature="))
+
+
+class BinanceSimulator(LoopbackServer):
+    exchange = "binance"
+
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        clock_offset: float = 0.0,
+        weight_limit: int = 6000,
+        ban_after: int = 3,
+        ban_seconds: float = 120.0,
+        convert_settle_delay: float = 0.0,
+        **_: Any,
+    ) -> None:
+        super().__init__(port, clock_offset=clock_offset)
+        self.weight_limit = weight_limit
+        self.ban_after = ban_after
+        self.ban_seconds = ban_seconds
+        self.markets = default_markets()
+        self.exchange_state = Exchange(self.markets)
+        self.convert = ConvertDesk(self.markets, int(convert_settle_delay * 1000))
+        self.system_status = (0, "normal")
+        self._window = -1
+        self._used = 0
+        self._rejected = 0  # calls answered 429 in this window
+        self.banned_until = 0.0
+        self._demo = self.exchange_state.new_account(dict(DEMO_BALANCES))
+
+    # -- what tests and other components drive ----------------------------------------------------
+
+    def demo_credentials(self) -> tuple[str, str]:
+        """API key and secret of the funded demo account."""
+        return self._demo.key, self._demo.secret
+
+    def add_account(self, balances: dict[str, Any] | None = None) -> tuple[str, str]:
+        """A new account with ``balances`` (asset → amount); returns its key and secret."""
+        with self.lock:
+            amounts = {a: Decimal(str(v)) for a, v in (balances or {}).items()}
+            account = self.exchange_state.new_account(amounts)
+            return account.key, account.secret
+
+    def set_status(self, status: int = 1, msg: str = "system maintenance") -> None:
+        """What ``/sapi/v1/system/status`` says: 0 normal, 1 maintenance."""
+        self.system_status = (status, msg if status else "normal")
+
+    def set_price(self, symbol: str, price: Any) -> None:
+        """Move a symbol's mid price; resting orders the new book crosses fill."""
+        with self.lock:
+            m = self.markets[symbol]
+            m.mid = Decimal(str(price))
+            self.exchange_state.cross(m, self.now_ms())
+
+    def set_market_status(self, symbol: str, status: str) -> None:
+        self.markets[symbol].status = status
+
+    def fill_order(self, order_id: int | str, amount: Any = None) -> dict:
+        """Fill a resting order, wholly or ``amount`` of it, at its own price."""
+        with self.lock:
+            qty = None if amount is None else Decimal(str(amount))
+            return dict(self.exchange_state.fill_order(int(order_id), qty, self.now_ms()))
+
+    def balances(self, key: str) -> dict[str, tuple[Decimal, Decimal]]:
+        account = self.exchange_state.accounts[key]
+        return {a: (f, lk) for a, (f, lk) in account.balances.items()}
+
+    def now_ms(self) -> int:
+        return int(self.now() * 1000)
+
+    # -- dispatch: weights, errors ----------------------------------------------------------------
+
+    def handle(self, request: SimRequest) -> SimResponse:
+        limited = self._limit(request)
+        if limited is not None:
+            return limited
+        try:
+            response = super().handle(request)
+        except SimError as exc:
+            response = SimResponse({"code": exc.code, "msg": exc.msg}, status=exc.status)
+        return self._with_headers(request, response)
+
+    def not_found(self, request: SimRequest) -> SimResponse:
+        return SimResponse({"code": -1000, "msg": f"Unknown path {request.path}."}, status=404)
+
+    def _with_headers(self, request: SimRequest, response: SimResponse) -> SimResponse:
+        headers = dict(response.headers)
+        if request.path.startswith("/api/"):
+            headers["X-MBX-USED-WEIGHT-1M"] = str(self._used)
+        elif request.path.startswith("/sapi/"):
+            headers["X-SAPI-USED-IP-WEIGHT-1M"] = "1"
+        return SimResponse(response.body, response.status, headers)
+
+    def _limit(self, request: SimRequest) -> SimResponse | None:
+        if not request.path.startswith("/api/"):
+            return None
+        now = self.now()
+        if now < self.banned_until:
+            return self._banned(now)
+        window = int(now // 60)
+        if window != self._window:
+            self._window, self._used, self._rejected = window, 0, 0
+        self._used += _weight(request)
+        if self._used <= self.weight_limit:
+            return None
+        self._rejected += 1
+        if self._rejected > self.ban_after:
+            self.banned_until = now + self.ban_seconds
+            return self._banned(now)
+        retry = max(1, math.ceil((window + 1) * 60 - now))
+        return SimResponse(
+            {
+                "code": -1003,
+                "msg": f"Too much request weight used; current limit is "
+                f"{self.weight_limit} request weight per 1 MINUTE. Please use WebSocket Streams "
+                "for live updates to avoid polling the API.",
+            },
+            status=429,
+            headers={"Retry-After": str(retry), "X-MBX-USED-WEIGHT-1M": str(self._used)},
+        )
+
+    def _banned(self, now: float) -> SimResponse:
+        until_ms = int(self.banned_until * 1000)
+        return SimResponse(
+            {
+                "code": -1003,
+                "msg": f"Way too much request weight used; IP banned until "
+                f"{until_ms}. Please use WebSocket Streams for live updates to avoid bans.",
+            },
+            status=418,
+            headers={"Retry-After": str(max(1, math.ceil(self.banned_until - now)))},
+        )
+
+    # -- authentication ---------------------------------------------------------------------------
+
+    def _signed(self, request: SimRequest) -> tuple[Account, dict[str, str]]:
+        """The caller's account and parameters, once key, signature and timestamp check out."""
+        key = request.header("X-MBX-APIKEY")
+        if not key:
+            raise SimError(-2014, "API-key format invalid.", 401)
+        account = self.exchange_state.accounts.get(key)
+        if account is None:
+            raise SimError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+        params = {**request.form, **request.query}  # the query string wins on a clash
+        sig = params.get("signature")
+        if not sig:
+            raise missing("signature")
+        if not params.get("timestamp"):
+            raise missing("timestamp")
+        payload = _strip_signature(request.query_string) + _strip_signature(request.body)
+        expected = hmac.new(account.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, sig.lower()):
+            raise SimError(-1022, "Signature for this request is not valid.")
+        try:
+            stamp = int(params["timestamp"])
+            window = Decimal(params.get("recvWindow") or 5000)
+        except (ValueError, ArithmeticError):
+            raise SimError(-1100, "Illegal characters found in parameter 'timestamp'.") from None
+        if window > 60000 or window <= 0:
+            raise SimError(-1131, "recvWindow must be less than 60000")
+        server = self.now_ms()
+        if stamp >= server + 1000:
+            raise SimError(
+                -1021, "Timestamp for this request was 1000ms ahead of the server's time."
+            )
+        if server - stamp > window:
+            raise SimError(-1021, "Timestamp for this request is outside of the recvWindow.")
+        return account, params
+
+    # -- public -----------------------------------------------------------------------------------
+
+    @route("GET", "/api/v3/ping")
+    def ping(self, request: SimRequest) -> Any:
+        return {}
+
+    @route("GET", "/api/v3/time")
+    def time(self, request: SimRequest) -> Any:
+        return {"serverTime": self.now_ms()}
+
+    @route("GET", "/sapi/v1/system/status")
+    def system(self, request: SimRequest) -> Any:
+        return {"status": self.system_status[0], "msg": self.system_status[1]}
+
+    @route("GET", "/api/v3/exchangeInfo")
+    def exchange_info(self, request: SimRequest) -> Any:
+        wanted = self._symbols(request.params)
+        return {
+            "timezone": "UTC",
+            "serverTime": self.now_ms(),
+            "rateLimits": [
+                {
+                    "rateLimitType": "REQUEST_WEIGHT",
+                    "interval": "MINUTE",
+                    "intervalNum": 1,
+                    "limit": self.weight_limit,
+                },
+                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
+                {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
+                {
+                    "rateLimitType": "RAW_REQUESTS",
+                    "interval": "MINUTE",
+                    "intervalNum": 5,
+                    "limit": 61000,
+                },
+            ],
+            "exchangeFilters": [],
+            "symbols": [self.markets[s].info() for s in wanted],
+        }
+
+    def _symbols(self, params: dict[str, str]) -> list[str]:
+        if params.get("symbol"):
+            return [self.exchange_state.market(params["symbol"]).symbol]
+        if params.get("symbols"):
+            raw = params["symbols"].strip("[]")
+            names = [s.strip().strip('"') for s in raw.split(",") if s.strip()]
+            return [self.exchange_state.market(n).symbol for n in names]
+        return list(self.markets)
+
+    @route("GET", "/api/v3/ticker/24hr")
+    def ticker(self, request: SimRequest) -> Any:
+        return self._tickers(request, lambda m: m.ticker(self.now_ms()))
+
+    @route("GET", "/api/v3/ticker/bookTicker")
+    def book_ticker(self, request: SimRequest) -> Any:
+        return self._tickers(request, lambda m: m.book_ticker())
+
+    def _tickers(self, request: SimRequest, build: Any) -> Any:
+        params = request.params
+        if params.get("symbol") and params.get("symbols"):
+            raise SimError(-1128, "Combination of optional parameters invalid.")
+        names = self._symbols(params)
+        rows = [build(self.markets[n]) for n in names]
+        return rows[0] if params.get("symbol") else rows
+
+    @route("GET", "/api/v3/depth")
+    def depth(self, request: SimRequest) -> Any:
+        m = self.exchange_state.market(request.params.get("symbol"))
+        limit = min(int(request.params.get("limit") or 100), 5000)
+        return {
+            "lastUpdateId": 2**53 + int(m.mid * 1000) % 1_000_000,
+            "bids": [[fmt(p), fmt(s)] for p, s in m.bids(limit)],
+            "asks": [[fmt(p), fmt(s)] for p, s in m.asks(limit)],
+        }
+
+    @route("GET", "/api/v3/klines")
+    def klines(self, request: SimRequest) -> Any:
+        params = request.params
+        m = self.exchange_state.market(params.get("symbol"))
+        interval = params.get("interval")
+        if not interval:
+            raise missing("interval")
+        if interval not in INTERVAL_MS:
+            raise SimError(-1120, "Invalid interval.")
+        limit = max(1, min(int(params.get("limit") or 500), 1000))
+        start = int(params["startTime"]) if params.get("startTime") else None
+        end = int(params["endTime"]) if params.get("endTime") else None
+        return m.klines(interval, self.now_ms(), start, end, limit)
+
+    @route("GET", "/api/v3/trades")
+    def trades(self, request: SimRequest) -> Any:
+        m = self.exchange_state.market(request.params.get("symbol"))
+        limit = max(1, min(int(request.params.get("limit") or 500), 1000))
+        return m.trades(self.now_ms(), limit)
+
+    # -- private ----------------------------------------------------------------------------------
+
+    @route("GET", "/api/v3/account")
+    def account(self, request: SimRequest) -> Any:
+        account, params = self._signed(request)
+        return {
+            "makerCommission": 10,
+            "takerCommission": 10,
+            "buyerCommission": 0,
+            "sellerCommission": 0,
+            "commissionRates": {
+                "maker": "0.00100000",
+                "taker": "0.00100000",
+                "buyer": "0.00000000",
+                "seller": "0.00000000",
+            },
+            "canTrade": True,
+            "canWithdraw": True,
+            "canDeposit": True,
+            "brokered": False,
+            "requireSelfTradePrevention": False,
+            "preventSor": False,
+            "updateTime": self.now_ms(),
+            "accountType": "SPOT",
+            "balances": account.snapshot(params.get("omitZeroBalances") == "true"),
+            "permissions": ["SPOT"],
+            "uid": 354937868,
+        }
+
+    @route("GET", "/api/v3/openOrders")
+    def open_orders(self, request: SimRequest) -> Any:
+        account, params = self._signed(request)
+        return self.exchange_state.open_orders(account, params.get("symbol"))
+
+    @route("GET", "/api/v3/allOrders")
+    def all_orders(self, request: SimRequest) -> Any:
+        account, params = self._signed(request)
+        return self.exchange_state.all_orders(account, params)
+
+    @route("GET", "/api/v3/order")
+    def query_order(self, request: SimRequest) -> Any:
+        account, params = self._signed(request)
+        return self.exchange_state.find(account, params)
+
+    @route("POST", "/api/v3/order")
+    def new_order(self, request: SimRequest) -> Any:
+        account, params = self._signed(request)
+        return self.exchange_state.place(account, params, self.now_ms(), test=False)
+
+    @route("POST", "/api/v3/order/test")
+    def test_order(self, request: SimRequest) -> Any:
+        account, params = self._signed(request)
+        return self.exchange_state.place(account, params, self.now_ms(), test=True)
+
+    @route("DELETE", "/api/v3/order")
+    def cancel_order(self, request: SimRequest) -> Any:
+        account, params = self._signed(request)
+        return self.exchange_state.cancel(account, params, self.now_ms())
+
+    @route("GET", "/api/v3/myTrades")
+    def my_trades(self, request: SimRequest) -> Any:
+        account, params = self._signed(request)
+        return self.exchange_state.my_trades(account, params)
+
+    @route("POST", "/sapi/v1/convert/getQuote")
+    def get_quote(self, request: SimRequest) -> Any:
+        account, params = self._signed(request)
+        return self.convert.get_quote(account, params, self.now_ms())
+
+    @route("POST", "/sapi/v1/convert/acceptQuote")
+    def accept_quote(self, request: SimRequest) -> Any:
+        account, params = self._signed(request)
+        return self.convert.accept(account, params, self.now_ms())
+
+    @route("GET", "/sapi/v1/convert/orderStatus")
+    def convert_status(self, request: SimRequest) -> Any:
+        account, params = self._signed(request)
+        return self.convert.status(account, params, self.now_ms())
