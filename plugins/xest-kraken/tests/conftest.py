@@ -12,7 +12,14 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XEST_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg-cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
-    for name in ("XEST_PLUGINS", "XEST_KRAKEN_URL", "XEST_BINANCE_URL", "XEST_KRAKEN_KEY",
-                 "XEST_KRAKEN_SECRET", "XEST_BINANCE_KEY", "XEST_BINANCE_SECRET"):
+    for name in (
+        "XEST_PLUGINS",
+        "XEST_KRAKEN_URL",
+        "XEST_BINANCE_URL",
+        "XEST_KRAKEN_KEY",
+        "XEST_KRAKEN_SECRET",
+        "XEST_BINANCE_KEY",
+        "XEST_BINANCE_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
     yield home
