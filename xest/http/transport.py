@@ -2,12 +2,17 @@
 
 Exchange-agnostic. Connectors hand it two hooks: ``signer`` (adds the exchange's signature to
 a :class:`PreparedRequest`) and ``check`` (raises the xest error an exchange error payload maps
-to). Everything else — the pool, timeouts, typed network errors — lives here.
+to). Everything else lives here: one connection pool per process, the shared response cache,
+the shared rate limiter, bounded retries for safe requests, typed network errors, nonces and
+the server-clock timestamps signers use.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -15,10 +20,13 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import attrs
 import urllib3
+from urllib3.util.retry import Retry
 
 from xest import errors
 from xest.credentials import Credentials
+from xest.http.cache import CachedAnswer, ResponseCache, cache_key, canonical_query
 from xest.http.endpoint import (
     Endpoint,
     PreparedRequest,
@@ -26,23 +34,33 @@ from xest.http.endpoint import (
     Response,
     SigningContext,
 )
+from xest.http.limiter import DEFAULT_BACKOFF, DEFAULT_BAN, RateLimiter, retry_after_seconds
+from xest.http.nonce import nonce_source
+from xest.http.redact import redact
 
 Signer = Callable[[PreparedRequest, Credentials, SigningContext], None]
 Checker = Callable[[Response], None]
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 10.0
+DEFAULT_MAX_WAIT = 30.0  # seconds a call may wait for rate-limit budget before RateLimited
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+log = logging.getLogger("xest.http")
 
 _pool_lock = threading.Lock()
 _pool: urllib3.PoolManager | None = None
+_pool_pid = 0
 
 
 def pool() -> urllib3.PoolManager:
-    """The process's one connection pool (thread safe, keep-alive)."""
-    global _pool
+    """The process's one connection pool (thread safe, keep-alive; fresh after a fork, so a
+    child never shares its parent's sockets)."""
+    global _pool, _pool_pid
     with _pool_lock:
-        if _pool is None:
+        if _pool is None or _pool_pid != os.getpid():
             _pool = urllib3.PoolManager(num_pools=16, maxsize=8, block=False, retries=False)
+            _pool_pid = os.getpid()
         return _pool
 
 
@@ -51,8 +69,18 @@ def decode_json(text: str) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
+class GatewayError(errors.ExchangeUnavailable, errors.BadResponse):
+    """A 5xx answer whose body is not JSON (a proxy's or CDN's error page): the exchange is
+    unavailable, and the answer is not one it wrote. Both ``except`` clauses catch it."""
+
+
 class Transport:
-    """Sends requests for one exchange at one base URL."""
+    """Sends requests for one exchange at one base URL.
+
+    ``cache=False`` bypasses the shared response cache. ``retries`` is the number of attempts in
+    all (the first included) for endpoints marked ``retry``. ``max_wait`` bounds how long a call
+    waits for rate-limit budget; ``max_wait=0`` raises RateLimited at once instead of waiting.
+    """
 
     def __init__(
         self,
@@ -65,6 +93,10 @@ class Transport:
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         retries: int = 3,
         clock: Any = None,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        backoff: float = 0.25,
+        response_cache: ResponseCache | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.exchange = exchange
         self.base_url = base_url.rstrip("/")
@@ -72,14 +104,22 @@ class Transport:
         self.cache_enabled = cache
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        self.retries = retries
+        self.retries = max(1, retries)
         self.clock = clock
-        self._nonce_lock = threading.Lock()
-        self._last_nonce = 0
+        self.max_wait = max_wait
+        self.backoff = backoff
+        self.response_cache = response_cache or ResponseCache()
+        self.limiter = limiter or RateLimiter(exchange, self.host, self.rate_limits)
+        self._base_path = urlsplit(self.base_url).path.rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"<Transport {self.exchange} at {self.base_url}>"
 
     @property
     def host(self) -> str:
         return urlsplit(self.base_url).netloc or self.base_url
+
+    # -- the one entry point ---------------------------------------------------------------------
 
     def request(
         self,
@@ -92,6 +132,8 @@ class Transport:
         cache: bool | None = None,
         timeout: float | tuple[float, float] | None = None,
     ) -> Response:
+        """Call ``endpoint``; ``cache=False`` skips the cache, ``timeout`` overrides the read
+        timeout (a number) or both timeouts (a ``(connect, read)`` pair) for this call."""
         prepared = self._prepare(endpoint, params)
         if endpoint.signed:
             if credentials is None:
@@ -102,122 +144,327 @@ class Transport:
                 )
             if signer is None:
                 raise errors.NotSupported(f"no signer for {endpoint.name}", exchange=self.exchange)
-            signer(prepared, credentials, self.signing_context(credentials))
-        response = self._send(endpoint, prepared, timeout)
-        if check is not None:
-            check(response)
-        if response.status >= 400:
-            raise errors.ExchangeError(
-                f"HTTP {response.status} from {endpoint.path}: {response.text[:200]}",
-                exchange=self.exchange,
-                code=response.status,
-            )
-        return response
+        if endpoint.cacheable and self.cache_enabled and cache is not False:
+            return self._through_cache(endpoint, prepared, check, timeout)
+        return self._call(endpoint, prepared, signer, credentials, check, timeout, "")
 
     def signing_context(self, credentials: Credentials) -> SigningContext:
-        return SigningContext(nonce=self._next_nonce, timestamp_ms=self._timestamp_ms)
-
-    def _next_nonce(self) -> int:
-        with self._nonce_lock:
-            self._last_nonce = max(self._last_nonce + 1, time.time_ns() // 1000)
-            return self._last_nonce
+        return SigningContext(nonce=nonce_source(credentials.key), timestamp_ms=self._timestamp_ms)
 
     def _timestamp_ms(self) -> int:
         if self.clock is not None:
             return self.clock.timestamp_ms()
         return time.time_ns() // 1_000_000
 
-    def _prepare(self, endpoint: Endpoint, params: Mapping[str, Any] | None) -> PreparedRequest:
-        clean = {k: _wire(v) for k, v in (params or {}).items() if v is not None}
-        return PreparedRequest(
-            method=endpoint.method,
-            url=self.base_url + endpoint.path,
-            path=urlsplit(self.base_url).path.rstrip("/") + endpoint.path,
-            params=clean,
-        )
+    # -- cache -----------------------------------------------------------------------------------
 
-    def _send(
+    def _through_cache(
         self,
         endpoint: Endpoint,
-        req: PreparedRequest,
+        prepared: PreparedRequest,
+        check: Checker | None,
         timeout: float | tuple[float, float] | None,
     ) -> Response:
-        query = req.query
-        body = req.body
-        headers = {"User-Agent": "xest", "Accept": "application/json", **req.headers}
-        if req.method in ("GET", "DELETE", "HEAD"):
-            if query is None:
-                query = urlencode(req.params)
-        elif body is None:
-            body = urlencode(req.params)
-            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        url = req.url + (f"?{query}" if query else "")
-        connect, read = _timeouts(timeout, self.connect_timeout, self.read_timeout)
         started = time.monotonic()
-        try:
-            raw = pool().request(
-                req.method,
-                url,
-                body=body.encode() if body is not None else None,
-                headers=headers,
-                timeout=urllib3.Timeout(connect=connect, read=read),
-                retries=False,
-                redirect=False,
-            )
-        except urllib3.exceptions.NewConnectionError as exc:
-            # Checked first: urllib3 files refused connections and DNS failures under timeouts.
-            raise errors.ExchangeUnavailable(
-                f"could not reach {self.host} ({_reason(exc)}); check the URL and your network",
-                exchange=self.exchange,
-            ) from None
-        except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
-            raise errors.RequestTimeout(
-                f"{self.host} did not answer {endpoint.path} in time ({type(exc).__name__}); "
-                "try again, or raise the timeout",
-                exchange=self.exchange,
-            ) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise errors.ExchangeUnavailable(
-                f"could not reach {self.host} ({_reason(exc)}); check the URL and your network",
-                exchange=self.exchange,
-            ) from None
-        elapsed = time.monotonic() - started
-        return self._decode(endpoint, raw, elapsed)
+        query = canonical_query(prepared.params)
+        key = cache_key(self.exchange, self.base_url, endpoint.path, query)
+        answer = self.response_cache.get(key)
+        if answer is not None:
+            return self._from_cache(endpoint, prepared, answer, started)
+        connect, read = _timeouts(timeout, self.connect_timeout, self.read_timeout)
+        # Long enough for the leader's whole call; a stuck leader must not stall readers forever.
+        patience = self.retries * (connect + read + 2 * self.backoff) + self.max_wait
+        with self.response_cache.single_flight(key, patience) as held:
+            if held:
+                answer = self.response_cache.get(key)
+                if answer is not None:
+                    return self._from_cache(endpoint, prepared, answer, started)
+            response = self._call(endpoint, prepared, None, None, check, timeout, " (cache miss)")
+            if response.status == 200:
+                answer = CachedAnswer(200, dict(response.headers), response.data, response.text)
+                self.response_cache.set(key, answer, endpoint.ttl or 0)
+            return response
 
-    def _decode(
-        self, endpoint: Endpoint, raw: urllib3.BaseHTTPResponse, elapsed: float
+    def _from_cache(
+        self, endpoint: Endpoint, prepared: PreparedRequest, answer: CachedAnswer, started: float
     ) -> Response:
-        text = raw.data.decode("utf-8", errors="replace")
-        headers = dict(raw.headers)
-        status = raw.status
-        if status in (418, 429):
-            retry_after = _retry_after(headers)
-            raise errors.RateLimited(
-                f"{self.host} says too many requests (HTTP {status}); "
-                f"wait {retry_after or 'a while'} s before the next call",
-                exchange=self.exchange,
-                code=status,
-                retry_after=retry_after,
-                ban_until=time.time() + retry_after if status == 418 and retry_after else None,
+        elapsed = time.monotonic() - started
+        log.debug(
+            "%s %s -> %s from cache (hit) in %.2f ms",
+            prepared.method,
+            prepared.path,
+            answer.status,
+            elapsed * 1000,
+        )
+        return Response(
+            status=answer.status,
+            headers=answer.headers,
+            data=answer.data,
+            endpoint=endpoint,
+            elapsed=elapsed,
+            from_cache=True,
+            text=answer.text,
+        )
+
+    # -- remote calls ----------------------------------------------------------------------------
+
+    def _retry_policy(self, endpoint: Endpoint) -> Retry | None:
+        if not endpoint.retry or self.retries <= 1:
+            return None
+        return Retry(
+            total=self.retries - 1,
+            connect=None,
+            read=None,
+            status=None,
+            other=0,
+            redirect=0,
+            allowed_methods=None,  # the endpoint's own ``retry`` flag already decided
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=self.backoff,
+            backoff_jitter=self.backoff,
+            backoff_max=10.0,
+            raise_on_status=False,
+        )
+
+    def _call(
+        self,
+        endpoint: Endpoint,
+        prepared: PreparedRequest,
+        signer: Signer | None,
+        credentials: Credentials | None,
+        check: Checker | None,
+        timeout: float | tuple[float, float] | None,
+        note: str,
+    ) -> Response:
+        retry = self._retry_policy(endpoint)
+        secrets = {credentials.key, credentials.secret} if credentials is not None else set()
+        connect, read = _timeouts(timeout, self.connect_timeout, self.read_timeout)
+        urllib3_timeout = urllib3.Timeout(connect=connect, read=read)
+        attempt = 0
+        while True:
+            attempt += 1
+            self.limiter.acquire(endpoint.bucket, endpoint.cost, self.max_wait)
+            req = attrs.evolve(
+                prepared, params=dict(prepared.params), headers=dict(prepared.headers)
             )
-        try:
-            data = decode_json(text)
-        except ValueError:
+            if endpoint.signed and signer is not None and credentials is not None:
+                # Signed afresh on every attempt: a retry needs a new nonce and timestamp.
+                before = dict(req.headers)
+                signer(req, credentials, self.signing_context(credentials))
+                secrets.update(v for k, v in req.headers.items() if before.get(k) != v)
+            method, url, body, headers = _wire_request(req)
+            started = time.monotonic()
+            try:
+                raw = pool().request(
+                    method,
+                    url,
+                    body=body,
+                    headers=headers,
+                    timeout=urllib3_timeout,
+                    retries=False,
+                    redirect=False,
+                )
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                elapsed = time.monotonic() - started
+                failure, retryable = self._network_error(endpoint, exc, secrets)
+                log.debug(
+                    "%s %s -> %s after %.1f ms%s",
+                    method,
+                    req.path,
+                    type(failure).__name__,
+                    elapsed * 1000,
+                    note,
+                )
+                if retry is not None and retryable:
+                    try:
+                        retry = retry.increment(method, req.path, error=exc)
+                    except Exception:
+                        raise failure from None
+                    self._pause(retry, None, attempt, endpoint, type(failure).__name__)
+                    continue
+                raise failure from None
+            elapsed = time.monotonic() - started
+            status = raw.status
+            log.debug("%s %s -> %s in %.1f ms%s", method, req.path, status, elapsed * 1000, note)
+            response_headers = dict(raw.headers)
+            self.limiter.observe(response_headers)
+            if status in (418, 429):
+                raise self._rate_limited(status, response_headers, endpoint)
+            if retry is not None and status in RETRY_STATUSES:
+                try:
+                    retry = retry.increment(method, req.path, response=raw)
+                except Exception:
+                    pass  # attempts spent: report this answer
+                else:
+                    self._pause(retry, response_headers, attempt, endpoint, f"HTTP {status}")
+                    continue
+            response = self._decode(endpoint, raw, response_headers, elapsed, secrets)
+            if check is not None:
+                check(response)
             if status >= 500:
                 raise errors.ExchangeUnavailable(
                     f"{self.host} answered HTTP {status} to {endpoint.path}; try again later",
                     exchange=self.exchange,
                     code=status,
+                )
+            if status >= 400:
+                raise errors.ExchangeError(
+                    f"HTTP {status} from {endpoint.path}: "
+                    f"{redact(_snippet(response.text), secrets)}",
+                    exchange=self.exchange,
+                    code=status,
+                )
+            return response
+
+    def _pause(
+        self,
+        retry: Retry,
+        headers: Mapping[str, str] | None,
+        attempt: int,
+        endpoint: Endpoint,
+        why: str,
+    ) -> None:
+        delay = max(retry.get_backoff_time(), self.backoff * (0.5 + random.random()))
+        server_says = retry_after_seconds(headers) if headers else None
+        if server_says is not None:
+            delay = max(delay, min(server_says, self.max_wait))
+        log.info(
+            "%s %s: %s, attempt %d of %d; retrying in %.2f s",
+            endpoint.method,
+            endpoint.path,
+            why,
+            attempt,
+            self.retries,
+            delay,
+        )
+        time.sleep(delay)
+
+    def _network_error(
+        self, endpoint: Endpoint, exc: BaseException, secrets: set[str]
+    ) -> tuple[errors.NetworkError, bool]:
+        """The typed error for a failed exchange of packets, and whether a retry is safe."""
+        exs = urllib3.exceptions
+        reason = redact(_reason(exc), secrets)
+        if isinstance(exc, exs.NewConnectionError | exs.NameResolutionError):
+            # Checked first: urllib3 files refused connections under connect timeouts.
+            return errors.ExchangeUnavailable(
+                f"could not reach {self.host} ({reason}); check the URL and your network",
+                exchange=self.exchange,
+            ), True
+        if isinstance(exc, exs.ConnectTimeoutError):
+            return errors.RequestTimeout(
+                f"could not connect to {self.host} in time; check your network, or raise the "
+                "connect timeout",
+                exchange=self.exchange,
+            ), True
+        if isinstance(exc, exs.TimeoutError | TimeoutError):
+            # Not retried: the server may be slow under load, and a retry would multiply the wait.
+            return errors.RequestTimeout(
+                f"{self.host} did not answer {endpoint.path} in time; try again, or raise the "
+                "timeout",
+                exchange=self.exchange,
+            ), False
+        if endpoint.retry:
+            message = f"the connection to {self.host} broke ({reason}); try again"
+        else:
+            message = (
+                f"the connection to {self.host} broke while calling {endpoint.path} ({reason}); "
+                "the request may have been executed: check (e.g. look the order up by its client "
+                "order id) before sending it again"
+            )
+        return errors.ExchangeUnavailable(message, exchange=self.exchange), True
+
+    def _rate_limited(
+        self, status: int, headers: Mapping[str, str], endpoint: Endpoint
+    ) -> errors.RateLimited:
+        retry_after = retry_after_seconds(headers)
+        if status == 418:
+            seconds = retry_after if retry_after is not None else DEFAULT_BAN
+            until = self.limiter.ban(seconds, status)
+            log.warning(
+                "%s: HTTP 418, this IP is banned for %.0f s; every xest process refuses calls "
+                "to it until then",
+                self.exchange,
+                seconds,
+            )
+            return errors.RateLimited(
+                f"{self.host} banned this IP for {seconds:.0f} s (HTTP 418, too many requests); "
+                "xest refuses every call to it, from every process, until the ban ends",
+                exchange=self.exchange,
+                code=status,
+                retry_after=seconds,
+                ban_until=until,
+            )
+        seconds = retry_after if retry_after is not None else DEFAULT_BACKOFF
+        self.limiter.block(seconds)
+        log.warning(
+            "%s %s: HTTP 429, every xest process waits %.2f s before its next call to %s",
+            endpoint.method,
+            endpoint.path,
+            seconds,
+            self.exchange,
+        )
+        return errors.RateLimited(
+            f"{self.host} says too many requests (HTTP 429); wait {seconds:g} s before the next "
+            "call (xest makes every process wait)",
+            exchange=self.exchange,
+            code=status,
+            retry_after=seconds,
+        )
+
+    def _decode(
+        self,
+        endpoint: Endpoint,
+        raw: urllib3.BaseHTTPResponse,
+        headers: dict[str, str],
+        elapsed: float,
+        secrets: set[str],
+    ) -> Response:
+        text = raw.data.decode("utf-8", errors="replace")
+        status = raw.status
+        try:
+            data = decode_json(text)
+        except ValueError:
+            snippet = redact(_snippet(text), secrets)
+            if status >= 500:
+                raise GatewayError(
+                    f"{self.host} answered HTTP {status} to {endpoint.path} with a body that is "
+                    f"not JSON: {snippet!r}; try again later",
+                    exchange=self.exchange,
+                    code=status,
                 ) from None
             raise errors.BadResponse(
                 f"{self.host} answered {endpoint.path} with HTTP {status} and a body that is not "
-                f"JSON: {_snippet(text)!r}",
+                f"JSON: {snippet!r}",
                 exchange=self.exchange,
                 code=status,
             ) from None
         return Response(
             status=status, headers=headers, data=data, endpoint=endpoint, elapsed=elapsed, text=text
         )
+
+    def _prepare(self, endpoint: Endpoint, params: Mapping[str, Any] | None) -> PreparedRequest:
+        clean = {k: _wire(v) for k, v in (params or {}).items() if v is not None}
+        return PreparedRequest(
+            method=endpoint.method,
+            url=self.base_url + endpoint.path,
+            path=self._base_path + endpoint.path,
+            params=clean,
+        )
+
+
+def _wire_request(req: PreparedRequest) -> tuple[str, str, bytes | None, dict[str, str]]:
+    query = req.query
+    body = req.body
+    headers = {"User-Agent": "xest", "Accept": "application/json", **req.headers}
+    if req.method in ("GET", "DELETE", "HEAD"):
+        if query is None:
+            query = urlencode(req.params)
+    elif body is None:
+        body = urlencode(req.params)
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    url = req.url + (f"?{query}" if query else "")
+    return req.method, url, body.encode() if body is not None else None, headers
 
 
 def _wire(value: Any) -> str:
@@ -239,13 +486,8 @@ def _timeouts(
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            try:
-                return float(value)
-            except ValueError:
-                return None
-    return None
+    """Kept for callers of the foundation's helper; see ``limiter.retry_after_seconds``."""
+    return retry_after_seconds(headers)
 
 
 def _reason(exc: BaseException) -> str:
