@@ -7,7 +7,8 @@ Base URL: ``https://api.binance.com`` by default; the spot test network
 
 Symbols: Binance needs the symbol to look an order up. ``order()`` and ``cancel_order()`` without
 ``symbol=`` search the account's open orders (one call, weight 80); an order that is no longer
-open needs ``symbol=``. ``my_trades()`` and ``closed_orders()`` need ``symbol=``.
+open needs ``symbol=``. ``my_trades()`` and ``closed_orders()`` without ``symbol=`` scan the
+markets whose base and quote assets the account both holds (at most :data:`MAX_SCAN`).
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ KLINE_INTERVALS = (
 )
 # Convert quote lifetimes Binance offers (validTime), shortest first.
 VALID_TIMES = (("10s", 10), ("30s", 30), ("1m", 60), ("2m", 120))
+# Without a symbol, per-symbol histories scan at most this many markets (20 weight each).
+MAX_SCAN = 20
 _CLIENT_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
 
 
@@ -312,13 +315,18 @@ class BinanceConnector(Connector):
     def closed_orders(
         self, symbol: str | None = None, since: datetime | None = None
     ) -> list[Order]:
+        """Final orders (filled, cancelled, rejected, expired), oldest first.
+
+        Binance lists orders per symbol only; without ``symbol`` xest scans the markets whose
+        base and quote the account both holds (see :meth:`scan_symbols`)."""
         self._need_credentials("closed_orders")
-        m = self._required_symbol(symbol, "closed_orders")
-        params: dict[str, Any] = {"symbol": m.id}
-        if since is not None:
-            params["startTime"] = parse.to_ms(since)
-        orders = [parse.order(row, m.symbol) for row in self.request(ep.ALL_ORDERS, params)]
-        return [o for o in orders if o.is_final]
+        orders: list[Order] = []
+        for m in self._symbols_for(symbol, "closed_orders"):
+            params: dict[str, Any] = {"symbol": m.id}
+            if since is not None:
+                params["startTime"] = parse.to_ms(since)
+            orders += [parse.order(row, m.symbol) for row in self.request(ep.ALL_ORDERS, params)]
+        return sorted((o for o in orders if o.is_final), key=_created)
 
     def order(
         self,
@@ -363,14 +371,18 @@ class BinanceConnector(Connector):
     def my_trades(
         self, symbol: str | None = None, since: datetime | None = None, limit: int | None = None
     ) -> list[Trade]:
+        """The account's fills, oldest first; without ``symbol``, see :meth:`closed_orders`."""
         self._need_credentials("my_trades")
-        m = self._required_symbol(symbol, "my_trades")
-        params: dict[str, Any] = {"symbol": m.id}
-        if since is not None:
-            params["startTime"] = parse.to_ms(since)
-        if limit is not None:
-            params["limit"] = max(1, min(int(limit), 1000))
-        return [parse.trade(row, m.symbol) for row in self.request(ep.MY_TRADES, params)]
+        trades: list[Trade] = []
+        for m in self._symbols_for(symbol, "my_trades"):
+            params: dict[str, Any] = {"symbol": m.id}
+            if since is not None:
+                params["startTime"] = parse.to_ms(since)
+            if limit is not None:
+                params["limit"] = max(1, min(int(limit), 1000))
+            trades += [parse.trade(row, m.symbol) for row in self.request(ep.MY_TRADES, params)]
+        trades.sort(key=lambda t: t.timestamp)
+        return trades[-limit:] if limit else trades
 
     def place_order(
         self,
@@ -505,12 +517,27 @@ class BinanceConnector(Connector):
             return {"orderId": str(order_id)}
         return {"origClientOrderId": str(client_id)}
 
-    def _required_symbol(self, symbol: str | None, operation: str) -> Market:
-        if symbol is None:
+    def scan_symbols(self) -> list[Market]:
+        """The markets searched when a per-symbol history is asked for without a symbol: those
+        whose base and quote assets the account both holds now, at most ``MAX_SCAN``."""
+        held = set(self.balances())
+        if self._markets is None:
+            self._load_markets()
+        markets = {m.id: m for m in (self._markets or {}).values()}
+        found = [m for m in markets.values() if m.base_id in held and m.quote_id in held]
+        return sorted(found, key=lambda m: m.symbol)
+
+    def _symbols_for(self, symbol: str | None, operation: str) -> list[Market]:
+        if symbol is not None:
+            return [self.market(symbol)]
+        found = self.scan_symbols()
+        if len(found) > MAX_SCAN:
             raise errors.BadRequest(
-                f"Binance needs a symbol for {operation}(): pass symbol=", exchange=self.exchange
+                f"Binance answers {operation}() per symbol and this account holds assets of "
+                f"{len(found)} markets; pass symbol=",
+                exchange=self.exchange,
             )
-        return self.market(symbol)
+        return found
 
     def _time_in_force(self, type_: OrderType, tif: TimeInForce | str | None) -> str | None:
         if type_ is OrderType.MARKET:
@@ -525,6 +552,10 @@ class BinanceConnector(Connector):
                 "Binance spot has no GTD orders; use GTC, IOC or FOK", exchange=self.exchange
             )
         return value.value
+
+
+def _created(order: Order) -> float:
+    return order.created.timestamp() if order.created else 0.0
 
 
 def _enum(cls: Any, value: Any, what: str) -> Any:

@@ -31,6 +31,15 @@ from xest.models import (
 )
 from xest_binance.filters import market_limits
 
+_PLACES = Decimal("1E-12")
+
+
+def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
+    """A derived price (average, vwap), exact when the division is, else to 12 places."""
+    value = numerator / denominator
+    return value.quantize(_PLACES) if value.as_tuple().exponent < -12 else value  # type: ignore[operator]
+
+
 ORDER_STATUS = {
     "NEW": OrderStatus.OPEN,
     "PENDING_NEW": OrderStatus.PENDING,
@@ -138,7 +147,7 @@ def candle(row: list[Any], symbol: str, interval: str) -> Candle:
     taker buy base volume, taker buy quote volume, ignore]."""
     volume = to_decimal(row[5])
     quote_volume = to_decimal(row[7]) if len(row) > 7 else None
-    vwap = quote_volume / volume if quote_volume is not None and volume > 0 else None
+    vwap = ratio(quote_volume, volume) if quote_volume is not None and volume > 0 else None
     return Candle(
         symbol=symbol,
         interval=interval,
@@ -184,7 +193,7 @@ def order(data: Mapping[str, Any], symbol: str) -> Order:
     amount = to_decimal(data.get("origQty", "0"))
     filled = to_decimal(data.get("executedQty", "0"))
     quote_filled = to_decimal(data.get("cummulativeQuoteQty", "0") or "0")
-    average = quote_filled / filled if filled > 0 and quote_filled > 0 else None
+    average = ratio(quote_filled, filled) if filled > 0 and quote_filled > 0 else None
     fills = data.get("fills") or ()
     fee = fee_asset = None
     if fills:
@@ -238,7 +247,7 @@ def quote(data: Mapping[str, Any], symbol: str, side: Side, created: datetime | 
     selling spends the base (from = base, to = quote). ``ratio`` is to-per-from."""
     if side is Side.BUY:
         amount, cost = to_decimal(data["toAmount"]), to_decimal(data["fromAmount"])
-        price = to_decimal(data["inverseRatio"]) if "inverseRatio" in data else cost / amount
+        price = to_decimal(data["inverseRatio"]) if "inverseRatio" in data else ratio(cost, amount)
     else:
         amount, cost = to_decimal(data["fromAmount"]), to_decimal(data["toAmount"])
         price = to_decimal(data["ratio"])
@@ -276,7 +285,7 @@ def convert_order(data: Mapping[str, Any], quote_: Quote) -> Order:
         amount=amount,
         filled=filled,
         price=quote_.price,
-        average_price=cost / amount if filled and amount > 0 else None,
+        average_price=ratio(cost, amount) if filled and amount > 0 else None,
         client_id=quote_.id,
         created=ms(created) if created is not None else None,
         raw=data,

@@ -15,3 +15,26 @@ def xest_simulators(register):
     from xest_binance.simulator import BinanceSimulator
 
     register("binance", BinanceSimulator)
+
+
+@hookimpl
+def xest_error_payloads(register):
+    from xest_binance.conformance import error_cases
+
+    for case in error_cases():
+        register("binance", case)
+
+
+@hookimpl
+def xest_recorded_payloads(register):
+    from xest_binance.conformance import recorded_cases
+
+    for case in recorded_cases():
+        register("binance", case)
+
+
+@hookimpl
+def xest_conformance_options(register):
+    from xest_binance.conformance import CONFORMANCE_OPTIONS
+
+    register("binance", dict(CONFORMANCE_OPTIONS))
