@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 
@@ -23,3 +26,7 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     ):
         monkeypatch.delenv(name, raising=False)
     yield home
+
+
+# The tests import their helpers (kraken_helpers.py) from this folder.
+sys.path.insert(0, str(Path(__file__).parent))

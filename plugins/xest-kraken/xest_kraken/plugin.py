@@ -19,3 +19,26 @@ def xest_simulators(register):
         return KrakenSimulator(**options)
 
     register("kraken", factory)
+
+
+@hookimpl
+def xest_error_payloads(register):
+    from xest_kraken.conformance import error_cases
+
+    for case in error_cases():
+        register("kraken", case)
+
+
+@hookimpl
+def xest_recorded_payloads(register):
+    from xest_kraken.conformance import recorded_cases
+
+    for case in recorded_cases():
+        register("kraken", case)
+
+
+@hookimpl
+def xest_conformance_options(register):
+    from xest_kraken.conformance import CONFORMANCE_OPTIONS
+
+    register("kraken", dict(CONFORMANCE_OPTIONS))

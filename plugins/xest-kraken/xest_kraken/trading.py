@@ -1,0 +1,354 @@
+"""Kraken's private side: balances, orders, fills, and quotes derived from the book.
+
+Mixed into :class:`xest_kraken.connector.KrakenConnector`, whose plumbing it uses
+(``_result``, ``_pair``, ``market``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from xest import errors
+from xest.models import (
+    Balance,
+    Order,
+    OrderStatus,
+    OrderType,
+    Quote,
+    Side,
+    TimeInForce,
+    Trade,
+    to_decimal,
+)
+from xest_kraken import endpoints as ep
+from xest_kraken import parse, quotes
+
+log = logging.getLogger("xest.kraken")
+
+PAGE_SIZE = 50  # ClosedOrders and TradesHistory answer 50 rows per page
+MAX_PAGES = 40
+
+
+def _num(value: Decimal) -> str:
+    """A Decimal as Kraken wants it: plain digits, never an exponent (``1E-8``)."""
+    return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+
+
+def unix(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp())
+
+
+def choice(cls: Any, value: Any, name: str) -> Any:
+    """``cls(value)`` for an enum, or InvalidOrder listing the accepted values."""
+    try:
+        return cls(value)
+    except ValueError:
+        accepted = ", ".join(str(v.value) for v in cls)
+        raise errors.InvalidOrder(
+            f"{name} {value!r} is not one of: {accepted}", exchange="kraken"
+        ) from None
+
+
+def number(value: Any, name: str) -> Decimal:
+    """A Decimal argument, or InvalidOrder saying how to give it (floats are refused)."""
+    try:
+        return to_decimal(value)
+    except (TypeError, ValueError) as exc:
+        raise errors.InvalidOrder(f"{name}: {exc}", exchange="kraken") from None
+
+
+class KrakenTrading:
+    """Balances, orders, fills and quotes (see the module docstring)."""
+
+    exchange = "kraken"
+    quote_validity = timedelta(seconds=quotes.DEFAULT_VALIDITY_SECONDS)
+
+    # -- account ---------------------------------------------------------------------------------
+
+    def balances(self) -> dict[str, Balance]:
+        try:
+            result = self._result(ep.BALANCE_EX)
+        except errors.ExchangeError as exc:
+            if not str(exc.code or "").startswith("EGeneral:Unknown method"):
+                raise
+            result = self._result(ep.BALANCE)  # an older API (or a proxy) without BalanceEx
+        return parse.balances(result)
+
+    def _orders(self, rows: dict[str, Any], symbol: str | None) -> list[Order]:
+        wanted = self.market(symbol).symbol if symbol else None
+        out = []
+        for txid, info in rows.items():
+            try:
+                order = parse.order(txid, info, self._pair)
+            except errors.BadSymbol:
+                log.warning("kraken order %s on an unlisted pair skipped", txid)
+                continue
+            if wanted is None or order.symbol == wanted:
+                out.append(order)
+        return sorted(out, key=lambda o: o.created or datetime.min.replace(tzinfo=UTC))
+
+    def open_orders(self, symbol: str | None = None) -> list[Order]:
+        return self._orders(self._result(ep.OPEN_ORDERS).get("open", {}), symbol)
+
+    def closed_orders(
+        self, symbol: str | None = None, since: datetime | None = None
+    ) -> list[Order]:
+        rows = self._paged(ep.CLOSED_ORDERS, "closed", {"start": unix(since)})
+        return self._orders(rows, symbol)
+
+    def _paged(
+        self, endpoint: Any, key: str, params: dict[str, Any], enough: int | None = None
+    ) -> dict[str, Any]:
+        """Every row of a paged private list (``ofs`` = rows already read)."""
+        rows: dict[str, Any] = {}
+        for _ in range(MAX_PAGES):
+            result = self._result(endpoint, {**params, "ofs": len(rows) or None})
+            page = result.get(key) or {}
+            rows.update(page)
+            if not page or len(rows) >= int(result.get("count", 0)):
+                break
+            if enough is not None and len(rows) >= enough:
+                break
+        return rows
+
+    def order(
+        self,
+        order_id: str | None = None,
+        *,
+        client_id: str | None = None,
+        symbol: str | None = None,
+    ) -> Order:
+        if order_id:
+            try:
+                result = self._result(ep.QUERY_ORDERS, {"txid": order_id, "trades": True})
+            except errors.InvalidOrder as exc:
+                if str(exc.code).startswith("EOrder:Invalid order"):
+                    raise self._not_found(order_id) from None
+                raise
+            if order_id not in result:
+                raise self._not_found(order_id)
+            return parse.order(order_id, result[order_id], self._pair)
+        if client_id:
+            # QueryOrders needs txids; OpenOrders and ClosedOrders filter by cl_ord_id.
+            for endpoint, key in ((ep.OPEN_ORDERS, "open"), (ep.CLOSED_ORDERS, "closed")):
+                rows = self._result(endpoint, {"cl_ord_id": client_id}).get(key) or {}
+                found = [o for o in self._orders(rows, symbol) if o.client_id == client_id]
+                if found:
+                    return found[-1]
+            raise self._not_found(client_id, client=True)
+        raise errors.BadRequest("give an order id or a client id", exchange=self.exchange)
+
+    def _not_found(self, ident: str, client: bool = False) -> errors.OrderNotFound:
+        what = "client id" if client else "id"
+        return errors.OrderNotFound(
+            f"Kraken has no order with {what} {ident!r} for this account",
+            exchange=self.exchange,
+            code="EOrder:Unknown order",
+        )
+
+    def place_order(
+        self,
+        symbol: str,
+        side: Side | str,
+        type: OrderType | str,
+        amount: Decimal,
+        price: Decimal | None = None,
+        *,
+        time_in_force: TimeInForce | str | None = None,
+        client_id: str | None = None,
+        validate: bool = False,
+    ) -> Order:
+        """Place a market or limit order (``validate=True``: Kraken checks it, places nothing).
+
+        A validate-only answer comes back as an Order with ``id == ""`` (nothing was placed),
+        status ``pending`` and ``raw["validate"] is True``.
+        """
+        m = self.market(symbol)
+        side, kind = choice(Side, side, "side"), choice(OrderType, type, "type")
+        amount = number(amount, "amount")
+        params: dict[str, Any] = {
+            "pair": m.ids.get("altname", m.id),
+            "type": side.value,
+            "ordertype": kind.value,
+            "volume": _num(amount),
+        }
+        if amount <= 0:
+            raise errors.InvalidOrder("the amount must be positive", exchange=self.exchange)
+        if kind is OrderType.LIMIT:
+            if price is None:
+                raise errors.InvalidOrder("a limit order needs a price", exchange=self.exchange)
+            params["price"] = _num(number(price, "price"))
+        elif price is not None:
+            raise errors.InvalidOrder(
+                "a market order takes no price; give type='limit' to set one",
+                exchange=self.exchange,
+            )
+        tif = choice(TimeInForce, time_in_force, "time_in_force") if time_in_force else None
+        if tif in (TimeInForce.FOK, TimeInForce.GTD):
+            raise errors.InvalidOrder(
+                f"Kraken spot orders support GTC and IOC here, not {tif}", exchange=self.exchange
+            )
+        if tif is not None and kind is OrderType.LIMIT:
+            params["timeinforce"] = tif.value
+        if client_id:
+            quotes.check_client_id(client_id)
+            params["cl_ord_id"] = client_id
+        if validate:
+            params["validate"] = True
+        result = self._result(ep.ADD_ORDER, params)
+        if validate or not result.get("txid"):
+            return Order(
+                id="",
+                symbol=m.symbol,
+                side=side,
+                type=kind,
+                status=OrderStatus.PENDING,
+                amount=amount,
+                price=params.get("price"),
+                client_id=client_id,
+                time_in_force=tif,
+                raw={"validate": True, **result},
+            )
+        txid = result["txid"][0]
+        try:
+            return self.order(txid)
+        except errors.XestError as exc:
+            # Placed, but its state could not be read back: say so rather than fail.
+            log.warning("kraken order %s placed; reading it back failed: %s", txid, exc)
+            return Order(
+                id=txid,
+                symbol=m.symbol,
+                side=side,
+                type=kind,
+                status=OrderStatus.PENDING,
+                amount=amount,
+                price=params.get("price"),
+                client_id=client_id,
+                time_in_force=tif,
+                raw=result,
+            )
+
+    def cancel_order(
+        self,
+        order_id: str | None = None,
+        *,
+        client_id: str | None = None,
+        symbol: str | None = None,
+    ) -> Order:
+        if not (order_id or client_id):
+            raise errors.BadRequest("give an order id or a client id", exchange=self.exchange)
+        params = {"txid": order_id} if order_id else {"cl_ord_id": client_id}
+        try:
+            self._result(ep.CANCEL_ORDER, params)
+        except errors.OrderNotFound:
+            # Kraken says "Unknown order" for orders that are already closed, too.
+            try:
+                known = self.order(order_id, client_id=client_id, symbol=symbol)
+            except errors.OrderNotFound:
+                raise self._not_found(order_id or client_id or "", client=not order_id) from None
+            if known.is_final:
+                raise errors.InvalidOrder(
+                    f"order {known.id} is already {known.status}; there is nothing to cancel",
+                    exchange=self.exchange,
+                    code="EOrder:Unknown order",
+                ) from None
+            raise
+        return self.order(order_id, client_id=client_id, symbol=symbol)
+
+    def my_trades(
+        self, symbol: str | None = None, since: datetime | None = None, limit: int | None = None
+    ) -> list[Trade]:
+        wanted = self.market(symbol).symbol if symbol else None
+        rows = self._paged(
+            ep.TRADES_HISTORY, "trades", {"start": unix(since)}, enough=None if wanted else limit
+        )
+        out = []
+        for txid, info in rows.items():
+            try:
+                trade = parse.trade(txid, info, self._pair)
+            except errors.BadSymbol:
+                continue
+            if wanted is None or trade.symbol == wanted:
+                out.append(trade)
+        out.sort(key=lambda t: t.timestamp)
+        if limit:
+            out = out[:limit] if since else out[-limit:]
+        return out
+
+    # -- quotes ----------------------------------------------------------------------------------
+
+    def _server_now(self) -> datetime:
+        """The exchange's time now: the remote-clock estimate when there is one."""
+        clock = getattr(self.transport, "clock", None)
+        if clock is not None and hasattr(clock, "now"):
+            estimate = clock.now()
+            if estimate.error != float("inf"):
+                return estimate.time
+            sent = time.monotonic()
+            reading = self.server_time()
+            clock.observe(reading.time, sent, time.monotonic(), resolution=reading.resolution)
+            return clock.now().time
+        return self.server_time().time + self.time_resolution / 2
+
+    def quote(
+        self,
+        symbol: str,
+        side: Side | str,
+        amount: Decimal,
+        *,
+        valid_for: timedelta | None = None,
+    ) -> Quote:
+        m = self.market(symbol)
+        side = choice(Side, side, "side")
+        amount = number(amount, "amount")
+        if amount <= 0:
+            raise errors.InvalidOrder("the amount must be positive", exchange=self.exchange)
+        if m.amount_step and m.round_amount(amount) != amount:
+            raise errors.InvalidOrder(
+                f"{amount} is finer than {m.symbol}'s amount step {m.amount_step}",
+                exchange=self.exchange,
+            )
+        book = self.order_book(m.symbol, 500, cache=False)
+        worst, cost, levels = quotes.walk(book, side, amount)
+        now = self._server_now()
+        return Quote(
+            id=quotes.new_quote_id(),
+            symbol=m.symbol,
+            side=side,
+            amount=amount,
+            price=worst,
+            cost=amount * worst,
+            expires_at=now + (valid_for or self.quote_validity),
+            created_at=now,
+            raw={
+                "source": "order book",
+                "pair": m.id,
+                "limit": str(worst),
+                "vwap": str(cost / amount),
+                "expected_cost": str(cost),
+                "levels": levels,
+            },
+        )
+
+    def accept_quote(self, quote: Quote) -> Order:
+        """Execute a quote: a limit IOC order at the quoted price, with a client id derived from
+        the quote id (so a lost answer can be looked up by it)."""
+        if self._server_now() >= quote.expires_at:
+            raise errors.QuoteExpired(
+                f"quote {quote.id} expired at {quote.expires_at:%H:%M:%S} (server time); "
+                "ask for a new quote",
+                exchange=self.exchange,
+            )
+        return self.place_order(
+            quote.symbol,
+            quote.side,
+            OrderType.LIMIT,
+            quote.amount,
+            quote.price,
+            time_in_force=TimeInForce.IOC,
+            client_id=quotes.client_id_for(quote.id),
+        )
