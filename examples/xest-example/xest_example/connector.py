@@ -1,0 +1,395 @@
+"""Connector for Example, a small fictional exchange (see ``README.md`` for its REST dialect).
+
+Everything exchange-specific lives here: endpoint declarations, signing, parsing the JSON into
+:mod:`xest.models`, mapping the exchange's error codes onto :mod:`xest.errors`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from xest import errors
+from xest.connector import Connector
+from xest.credentials import Credentials
+from xest.http import Endpoint, PreparedRequest, Response, SigningContext, WeightWindow
+from xest.models import (
+    Balance,
+    Candle,
+    ExchangeStatus,
+    Market,
+    Order,
+    OrderBook,
+    OrderType,
+    PublicTrade,
+    Quote,
+    ServerTime,
+    Side,
+    Status,
+    Ticker,
+    TimeInForce,
+)
+
+API = "/api/v1"
+STATUS = Endpoint("status", "GET", f"{API}/status", ttl=5)
+TIME = Endpoint("time", "GET", f"{API}/time")
+MARKETS = Endpoint("markets", "GET", f"{API}/markets", ttl=300)
+TICKER = Endpoint("ticker", "GET", f"{API}/ticker", ttl=1)
+BOOK = Endpoint("book", "GET", f"{API}/book", ttl=1)
+CANDLES = Endpoint("candles", "GET", f"{API}/candles", ttl=10)
+TRADES = Endpoint("trades", "GET", f"{API}/trades", ttl=1)
+BALANCES = Endpoint("balances", "GET", f"{API}/balances", signed=True, bucket="private")
+OPEN_ORDERS = Endpoint("open_orders", "GET", f"{API}/orders", signed=True, bucket="private")
+ORDER = Endpoint("order", "GET", f"{API}/order", signed=True, bucket="private")
+PLACE = Endpoint("place_order", "POST", f"{API}/orders", signed=True, bucket="private")
+CANCEL = Endpoint("cancel_order", "DELETE", f"{API}/order", signed=True, bucket="private")
+QUOTE = Endpoint("quote", "POST", f"{API}/quotes", signed=True, bucket="private")
+ACCEPT = Endpoint("accept_quote", "POST", f"{API}/quotes/accept", signed=True, bucket="private")
+
+# The exchange's error codes (``{"error": {"code": ..., "message": ...}}``) and what they mean.
+ERRORS: dict[str, type[errors.XestError]] = {
+    "INVALID_KEY": errors.AuthenticationError,
+    "INVALID_SIGNATURE": errors.AuthenticationError,
+    "PERMISSION_DENIED": errors.PermissionDenied,
+    "TIMESTAMP_OUT_OF_WINDOW": errors.InvalidNonce,
+    "INVALID_PARAMETER": errors.BadRequest,
+    "UNKNOWN_MARKET": errors.BadSymbol,
+    "INSUFFICIENT_FUNDS": errors.InsufficientFunds,
+    "INVALID_ORDER": errors.InvalidOrder,
+    "ORDER_CLOSED": errors.InvalidOrder,
+    "ORDER_NOT_FOUND": errors.OrderNotFound,
+    "DUPLICATE_CLIENT_ID": errors.DuplicateOrder,
+    "QUOTE_EXPIRED": errors.QuoteExpired,
+    "QUOTE_USED": errors.QuoteAlreadyExecuted,
+    "QUOTE_NOT_FOUND": errors.InvalidQuote,
+    "RATE_LIMITED": errors.RateLimited,
+    "MAINTENANCE": errors.OnMaintenance,
+    "INTERNAL": errors.ExchangeUnavailable,
+}
+HINTS = {
+    errors.AuthenticationError: "check the account's API key and secret",
+    errors.InvalidNonce: "the local clock is off; xest resynchronises on the next call",
+    errors.InsufficientFunds: "see `xest balances example`",
+    errors.RateLimited: "slow down",
+    errors.OnMaintenance: "try again after the maintenance",
+}
+STATUSES = {
+    "normal": Status.ONLINE,
+    "maintenance": Status.MAINTENANCE,
+    "cancel_only": Status.CANCEL_ONLY,
+}
+ORDER_STATUSES = {
+    "new": "pending",
+    "open": "open",
+    "partial": "partially_filled",
+    "filled": "filled",
+    "cancelled": "cancelled",
+    "rejected": "rejected",
+    "expired": "expired",
+}
+
+
+class ExampleConnector(Connector):
+    exchange = "example"
+    default_url = "https://api.example.invalid"
+    capabilities = frozenset(
+        {
+            "status",
+            "server_time",
+            "markets",
+            "ticker",
+            "order_book",
+            "candles",
+            "trades",
+            "balances",
+            "open_orders",
+            "order",
+            "place_order",
+            "cancel_order",
+            "quote",
+            "accept_quote",
+        }
+    )
+    rate_limits: ClassVar[Mapping[str, Any]] = {
+        "public": WeightWindow(limit=1200, window=60),
+        "private": WeightWindow(limit=600, window=60),
+    }
+    time_resolution = timedelta(milliseconds=1)
+    candle_intervals = ("1m", "5m", "1h", "1d")
+
+    # -- conversions: one place each, so every parser follows the same rules ---------------------
+
+    def number(self, value: Any) -> Decimal:
+        """The exchange sends numbers as strings; Decimal keeps every digit."""
+        return Decimal(value)
+
+    def time(self, ms: int) -> datetime:
+        """The exchange's times are UNIX milliseconds."""
+        return datetime.fromtimestamp(ms / 1000, UTC)
+
+    # -- signing and errors --------------------------------------------------------------------
+
+    def sign(self, request: PreparedRequest, credentials: Credentials, context: SigningContext):
+        """HMAC-SHA256 of timestamp + method + path + payload, hex, in three headers."""
+        payload = urlencode(request.params)
+        if request.method in ("GET", "DELETE"):
+            request.query = payload
+            signed = f"?{payload}" if payload else ""
+        else:
+            request.body = payload
+            request.headers["Content-Type"] = "application/x-www-form-urlencoded"
+            signed = payload
+        timestamp = str(context.timestamp_ms())
+        message = f"{timestamp}{request.method}{request.path}{signed}".encode()
+        digest = hmac.new(credentials.secret.encode(), message, hashlib.sha256).hexdigest()
+        request.headers.update(
+            {"X-EX-KEY": credentials.key, "X-EX-TIMESTAMP": timestamp, "X-EX-SIGNATURE": digest}
+        )
+
+    def check_response(self, response: Response) -> None:
+        data = response.data
+        if not (isinstance(data, dict) and isinstance(data.get("error"), dict)):
+            return
+        code = str(data["error"].get("code", ""))
+        message = str(data["error"].get("message", "")) or code
+        cls = self.error_class(code, response.status)
+        hint = HINTS.get(cls)
+        text = f"{message} ({code})" + (f"; {hint}" if hint else "")
+        if cls is errors.RateLimited:
+            raise errors.RateLimited(text, exchange=self.exchange, code=code)
+        raise cls(text, exchange=self.exchange, code=code)
+
+    def error_class(self, code: str, status: int) -> type[errors.XestError]:
+        if code in ERRORS:
+            return ERRORS[code]
+        return errors.ExchangeUnavailable if status >= 500 else errors.ExchangeError
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def status(self) -> ExchangeStatus:
+        data = self.request(STATUS)
+        return ExchangeStatus(
+            status=STATUSES.get(data["status"], Status.UNKNOWN),
+            message=data.get("message", ""),
+            raw=data,
+        )
+
+    def server_time(self) -> ServerTime:
+        data = self.request(TIME)
+        return ServerTime(self.time(data["serverTime"]), self.time_resolution, raw=data)
+
+    def markets(self) -> list[Market]:
+        return [self._market(m) for m in self.request(MARKETS)["markets"]]
+
+    def _market(self, m: dict[str, Any]) -> Market:
+        return Market(
+            symbol=f"{m['base']}/{m['quote']}",
+            id=m["id"],
+            base=m["base"],
+            quote=m["quote"],
+            base_id=m["base"],
+            quote_id=m["quote"],
+            active=m["state"] == "open",
+            status=m["state"],
+            price_step=self.number(m["tick"]),
+            amount_step=self.number(m["lot"]),
+            min_amount=self.number(m["minSize"]),
+            min_cost=self.number(m["minNotional"]),
+            raw=m,
+        )
+
+    def ticker(self, symbol: str) -> Ticker:
+        market = self.market(symbol)
+        t = self.request(TICKER, {"market": market.id})
+        optional = {
+            k: self.number(t[k]) if t.get(k) is not None else None
+            for k in ("bid", "ask", "last", "open", "high", "low", "volume")
+        }
+        return Ticker(
+            symbol=market.symbol, id=market.id, timestamp=self.time(t["time"]), raw=t, **optional
+        )
+
+    def order_book(self, symbol: str, depth: int | None = None) -> OrderBook:
+        market = self.market(symbol)
+        b = self.request(BOOK, {"market": market.id, "depth": depth})
+        return OrderBook(
+            symbol=market.symbol,
+            bids=[(self.number(p), self.number(a)) for p, a in b["bids"]],
+            asks=[(self.number(p), self.number(a)) for p, a in b["asks"]],
+            timestamp=self.time(b["time"]),
+            raw=b,
+        )
+
+    def candles(
+        self,
+        symbol: str,
+        interval: str = "1m",
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Candle]:
+        if interval not in self.candle_intervals:
+            raise errors.BadRequest(
+                f"interval {interval!r} is not offered; use one of "
+                + ", ".join(self.candle_intervals),
+                exchange=self.exchange,
+            )
+        market = self.market(symbol)
+        start = int(since.timestamp() * 1000) if since else None
+        rows = self.request(
+            CANDLES, {"market": market.id, "interval": interval, "start": start, "limit": limit}
+        )["candles"]
+        return [
+            Candle(
+                symbol=market.symbol,
+                interval=interval,
+                open_time=self.time(t),
+                open=self.number(o),
+                high=self.number(h),
+                low=self.number(lo),
+                close=self.number(c),
+                volume=self.number(v),
+                raw=[t, o, h, lo, c, v],
+            )
+            for t, o, h, lo, c, v in rows
+        ]
+
+    def trades(
+        self, symbol: str, since: datetime | None = None, limit: int | None = None
+    ) -> list[PublicTrade]:
+        market = self.market(symbol)
+        rows = self.request(TRADES, {"market": market.id, "limit": limit})["trades"]
+        trades = [
+            PublicTrade(
+                symbol=market.symbol,
+                price=self.number(t["price"]),
+                amount=self.number(t["size"]),
+                side=t["side"],
+                timestamp=self.time(t["time"]),
+                id=str(t["id"]),
+                raw=t,
+            )
+            for t in rows
+        ]
+        if since is not None:
+            trades = [t for t in trades if t.timestamp and t.timestamp >= since]
+        return trades
+
+    # -- account --------------------------------------------------------------------------------
+
+    def balances(self) -> dict[str, Balance]:
+        rows = self.request(BALANCES)["balances"]
+        return {
+            b["asset"]: Balance(
+                asset=b["asset"],
+                free=self.number(b["available"]),
+                locked=self.number(b["held"]),
+                id=b["asset"],
+                raw=b,
+            )
+            for b in rows
+        }
+
+    def open_orders(self, symbol: str | None = None) -> list[Order]:
+        params = {"market": self.market(symbol).id} if symbol else {}
+        return [self._order(o) for o in self.request(OPEN_ORDERS, params)["orders"]]
+
+    def order(
+        self,
+        order_id: str | None = None,
+        *,
+        client_id: str | None = None,
+        symbol: str | None = None,
+    ) -> Order:
+        return self._order(self.request(ORDER, _order_ref(order_id, client_id)))
+
+    def place_order(
+        self,
+        symbol: str,
+        side: Side | str,
+        type: OrderType | str,
+        amount: Decimal,
+        price: Decimal | None = None,
+        *,
+        time_in_force: TimeInForce | str | None = None,
+        client_id: str | None = None,
+        validate: bool = False,
+    ) -> Order:
+        market = self.market(symbol)
+        type = OrderType(type)
+        if type is OrderType.LIMIT and price is None:
+            raise errors.InvalidOrder("a limit order needs a price", exchange=self.exchange)
+        params = {
+            "market": market.id,
+            "side": Side(side).value,
+            "type": type.value,
+            "size": market.round_amount(amount),
+            "price": market.round_price(price) if price is not None else None,
+            "tif": TimeInForce(time_in_force).value if time_in_force else None,
+            "clientId": client_id,
+            "dryRun": "true" if validate else None,
+        }
+        return self._order(self.request(PLACE, params))
+
+    def cancel_order(
+        self,
+        order_id: str | None = None,
+        *,
+        client_id: str | None = None,
+        symbol: str | None = None,
+    ) -> Order:
+        return self._order(self.request(CANCEL, _order_ref(order_id, client_id)))
+
+    def quote(
+        self, symbol: str, side: Side | str, amount: Decimal, *, valid_for: timedelta | None = None
+    ) -> Quote:
+        market = self.market(symbol)
+        ttl = max(1, int(valid_for.total_seconds())) if valid_for else None
+        q = self.request(
+            QUOTE, {"market": market.id, "side": Side(side).value, "size": amount, "ttl": ttl}
+        )
+        return Quote(
+            id=q["quoteId"],
+            symbol=market.symbol,
+            side=q["side"],
+            amount=self.number(q["size"]),
+            price=self.number(q["price"]),
+            cost=self.number(q["cost"]),
+            expires_at=self.time(q["expiresAt"]),
+            created_at=self.time(q["createdAt"]),
+            raw=q,
+        )
+
+    def accept_quote(self, quote: Quote) -> Order:
+        return self._order(self.request(ACCEPT, {"quoteId": quote.id}))
+
+    def _order(self, o: dict[str, Any]) -> Order:
+        market = self.market(o["market"])
+        return Order(
+            id=str(o["id"]),
+            symbol=market.symbol,
+            side=o["side"],
+            type=o["type"],
+            status=ORDER_STATUSES[o["status"]],
+            amount=self.number(o["size"]),
+            filled=self.number(o["filled"]),
+            price=self.number(o["price"]) if o.get("price") is not None else None,
+            average_price=self.number(o["avgPrice"]) if o.get("avgPrice") is not None else None,
+            client_id=o.get("clientId"),
+            time_in_force=o.get("tif"),
+            created=self.time(o["created"]),
+            updated=self.time(o["updated"]),
+            raw=o,
+        )
+
+
+def _order_ref(order_id: str | None, client_id: str | None) -> dict[str, str]:
+    if order_id:
+        return {"id": order_id}
+    if client_id:
+        return {"clientId": client_id}
+    raise errors.BadRequest("give an order id or a client id", exchange="example")

@@ -1,0 +1,110 @@
+"""Secrets: with a known API key and secret configured, neither appears in any log record,
+exception message, ``repr`` or file in the cache directory -- on success, on the exchange's
+refusal, and under faults."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from xest import errors
+from xest.connector import OPERATIONS
+from xest.testing.conformance.harness import Context, guarded
+from xest.testing.server import Fault
+
+WATCH = 10.0
+
+
+def needles(key: str, secret: str, wrong: str) -> dict[str, str]:
+    found = {"the API key": key, "the API secret": secret, "a wrong API secret": wrong}
+    found.update({f"{k} (URL-encoded)": quote(v, safe="") for k, v in list(found.items())})
+    return {k: v for k, v in found.items() if len(v) >= 8}
+
+
+def leaks(text: str, secrets: dict[str, str]) -> list[str]:
+    return [name for name, value in secrets.items() if value in text]
+
+
+def _exception_texts(exc: BaseException) -> list[str]:
+    texts = []
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        texts += [str(exc), repr(exc), *(repr(a) for a in exc.args)]
+        texts += [repr(v) for k, v in vars(exc).items() if not k.startswith("__")]
+        exc = exc.__cause__ or exc.__context__
+    return texts
+
+
+def test_secrets_never_leak(xest_ctx: Context, xest_env: Path, caplog: pytest.LogCaptureFixture):
+    ctx = xest_ctx
+    caplog.set_level(logging.DEBUG)
+    wrong = ctx.secret[::-1] if ctx.secret[::-1] != ctx.secret else ctx.secret + "x"
+    secrets = needles(ctx.key, ctx.secret, wrong)
+    seen: list[tuple[str, Any]] = []  # (where, text)
+    raised: list[BaseException] = []
+
+    def attempt(client: Any, operation: str, *args: Any, **kwargs: Any) -> None:
+        try:
+            result = guarded(
+                getattr(client.connector, operation), operation, WATCH, *args, **kwargs
+            )
+            seen.append((f"repr of {operation}() result", repr(result)))
+        except errors.XestError as exc:
+            raised.append(exc)
+
+    client = ctx.open(cache=True)  # the cache must hold nothing secret
+    declared = [op for op in OPERATIONS if ctx.h.declares(op)]
+    for op in declared:
+        args, kwargs = ctx.default_args(op)
+        attempt(client, op, *args, **kwargs)
+    private = [op for op in ("balances", "open_orders", "place_order") if op in declared]
+    refused = ctx.open(secret=wrong, cache=True)
+    for op in private:
+        args, kwargs = ctx.default_args(op)
+        attempt(refused, op, *args, **kwargs)
+        for fault in (
+            Fault.http(500, "internal error"),
+            Fault.html(502),
+            Fault.reset(),
+            Fault.truncated(),
+            Fault.http(400, '{"error":"bad request"}'),
+        ):
+            ctx.proxy.inject(fault)
+            attempt(client, op, *args, **kwargs)
+            ctx.proxy.clear_faults()
+    if private and not raised:
+        pytest.fail("no private call failed, though one used a wrong secret")
+
+    for c in (client, refused):
+        seen += [
+            ("repr of the client", repr(c)),
+            ("repr of the connector", repr(c.connector)),
+            ("repr of the transport", repr(c.connector.transport)),
+            ("repr of the credentials", repr(c.connector.credentials)),
+            ("str of the credentials", str(c.connector.credentials)),
+        ]
+    for exc in raised:
+        seen += [(f"{type(exc).__name__} raised", text) for text in _exception_texts(exc)]
+    for record in caplog.records:
+        seen.append((f"log record of {record.name}", record.getMessage()))
+        seen.append((f"log record of {record.name}", repr(record.args)))
+    for path in sorted(xest_env.rglob("*")):
+        if path.is_file():
+            seen.append((f"file {path.relative_to(xest_env)}", path.read_bytes().decode("latin-1")))
+
+    problems = []
+    for where, text in seen:
+        for name in leaks(str(text), secrets):
+            problems.append(f"{where} contains {name}: {_excerpt(str(text), secrets[name])}")
+    if problems:
+        pytest.fail("\n".join(sorted(set(problems))), pytrace=False)
+
+
+def _excerpt(text: str, secret: str) -> str:
+    at = text.find(secret)
+    return repr(text[max(0, at - 40) : at].strip() + " <HERE>")

@@ -1,0 +1,309 @@
+"""What the checks work with: one :class:`Harness` per connector under test (its class, its
+simulator factory, the cases its plugin registered) and one :class:`Context` per test (a
+simulator, the fault proxy in front of it, a client wired through the proxy)."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from typing import Any
+
+import pytest
+
+from xest import errors, plugins, registry
+from xest.connector import PRIVATE_OPERATIONS, Connector
+from xest.testing.cases import ErrorCase, RecordedCase
+from xest.testing.proxy import FaultProxy
+
+# Short timeouts keep the suite fast; a call that outlives WATCHDOG seconds counts as hung.
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 2.0
+WATCHDOG = 20.0
+# Credentials for servers that do not check them (recorded payloads): valid base64, long
+# enough that finding them by accident in a message is impossible.
+DUMMY_KEY = "xest-conformance-key-7f3a9c1e5b"
+DUMMY_SECRET = base64.b64encode(b"xest-conformance-secret-4d2e8b6a0c19").decode()
+PUBLIC_READS = ("server_time", "status", "markets", "tickers")
+
+
+class Harness:
+    """Everything the suite knows about one connector, gathered once per session."""
+
+    def __init__(self, exchange: str, *, live: bool = False) -> None:
+        self.cls: type[Connector] = registry.connector_class(exchange)
+        self.name = self.cls.exchange
+        self.live = live
+        self.sim_factory = registry.simulators().get(self.name)
+        self.problems: list[str] = []
+        self.error_cases = self._cases("xest_error_payloads", ErrorCase)
+        self.recorded_cases = self._cases("xest_recorded_payloads", RecordedCase)
+        self.options: dict[str, Any] = {}
+        for calls in plugins.collect("xest_conformance_options")[0].values():
+            for args in calls:
+                if len(args) == 2 and args[0] == self.name:
+                    self.options.update(args[1])
+
+    def _cases(self, hook: str, kind: Any) -> list[Any]:
+        registered, failed = plugins.collect(hook)
+        self.problems += [f"{hook} of plugin {p} raised {reason}" for p, reason in failed.items()]
+        cases = []
+        for plugin, calls in registered.items():
+            for args in calls:
+                if len(args) != 2:
+                    self.problems.append(f"{hook} of {plugin}: register(exchange, case) expected")
+                elif args[0] == self.name:
+                    try:
+                        cases.append(kind.coerce(args[1]))
+                    except (TypeError, ValueError, errors.XestError) as exc:
+                        self.problems.append(f"{hook} of {plugin}: bad case {args[1]!r}: {exc}")
+        return cases
+
+    def declares(self, operation: str) -> bool:
+        return operation in self.cls.capabilities
+
+    @property
+    def read_operation(self) -> str:
+        """The cheapest public read the connector declares, used to carry faults."""
+        for op in PUBLIC_READS:
+            if self.declares(op):
+                return op
+        pytest.skip(f"{self.name} declares none of {', '.join(PUBLIC_READS)}")
+
+    def start_sim(self, **options: Any) -> Any:
+        if self.sim_factory is None:
+            pytest.skip(f"{self.name} registers no simulator (xest_simulators hook)")
+        sim = self.sim_factory(port=0, **options)
+        sim.start()
+        return sim
+
+
+class Context:
+    """One test's world: a simulator (shared per connector), a fault proxy in front of it, and
+    a client of the connector going through the proxy with the simulator's demo account."""
+
+    def __init__(self, harness: Harness, sim: Any) -> None:
+        self.h = harness
+        self.name = harness.name
+        self.sim = sim
+        self.proxy = FaultProxy(sim.url).start()
+        self.key, self.secret = sim.demo_credentials()
+        self.clients: list[Any] = []
+        self.client = self.open()
+        self._symbol: str | None = None
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.proxy.stop()
+
+    @property
+    def connector(self) -> Connector:
+        return self.client.connector
+
+    def open(
+        self,
+        *,
+        url: str | None = None,
+        key: str | None = None,
+        secret: str | None = None,
+        cache: bool = False,
+        **transport: Any,
+    ) -> Any:
+        """A facade client of the connector (through the proxy unless ``url`` says otherwise)."""
+        import xest
+
+        options = {"connect_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT, **transport}
+        client = xest.open(
+            self.name,
+            url=url or self.proxy.url,
+            key=key or self.key,
+            secret=secret or self.secret,
+            cache=cache,
+            **options,
+        )
+        self.clients.append(client)
+        return client
+
+    # -- calling operations ----------------------------------------------------------------------
+
+    def call(
+        self,
+        operation: str,
+        *args: Any,
+        client: Any = None,
+        watchdog: float = WATCHDOG,
+        **kwargs: Any,
+    ) -> Any:
+        """Call ``operation`` on the connector; fail if it hangs or raises a non-xest error."""
+        connector = (client or self.client).connector
+        return guarded(getattr(connector, operation), operation, watchdog, *args, **kwargs)
+
+    def require(self, operation: str) -> None:
+        """Skip the test when ``operation`` is undeclared, after checking it raises NotSupported
+        without sending a request."""
+        if self.h.declares(operation):
+            return
+        mark = self.proxy.mark()
+        args, kwargs = placeholder_args(operation)
+        try:
+            getattr(self.connector, operation)(*args, **kwargs)
+        except errors.NotSupported:
+            pass
+        except Exception as exc:
+            pytest.fail(
+                f"{self.name} does not declare {operation} but {operation}() raised "
+                f"{type(exc).__name__}: {exc}; an undeclared operation must raise NotSupported"
+            )
+        else:
+            pytest.fail(
+                f"{self.name} does not declare {operation} but {operation}() returned; an "
+                "undeclared operation must raise NotSupported"
+            )
+        sent = self.proxy.requests_since(mark)
+        if sent:
+            pytest.fail(f"undeclared {operation}() sent {sent} before raising NotSupported")
+        pytest.skip(f"{self.name} does not declare {operation} (checked: raises NotSupported)")
+
+    # -- what to trade --------------------------------------------------------------------------
+
+    @property
+    def symbol(self) -> str:
+        if self._symbol is None:
+            symbol = self.h.options.get("symbol")
+            if symbol is None:
+                if not self.h.declares("markets"):
+                    pytest.skip(f"{self.name} declares no markets and names no symbol to use")
+                active = [m for m in self.call("markets") if m.active]
+                if not active:
+                    pytest.fail(f"{self.name} simulator lists no active market")
+                symbol = active[0].symbol
+            self._symbol = symbol
+        return self._symbol
+
+    def market(self) -> Any:
+        return self.call("market", self.symbol)
+
+    def resting_buy(self) -> tuple[Decimal, Decimal]:
+        """(amount, price) of a limit buy far below the market, so it rests in the book."""
+        opts = self.h.options
+        if "order_amount" in opts and "order_price" in opts:
+            return Decimal(str(opts["order_amount"])), Decimal(str(opts["order_price"]))
+        market = self.market()
+        reference = None
+        if self.h.declares("order_book"):
+            book = self.call("order_book", self.symbol)
+            reference = book.best_bid.price if book.best_bid else None
+        if reference is None and self.h.declares("ticker"):
+            ticker = self.call("ticker", self.symbol)
+            reference = ticker.bid or ticker.last
+        if reference is None:
+            pytest.skip("no reference price: declare order_book or ticker, or set order_price")
+        price = _step(reference * Decimal("0.8"), market.price_step, ROUND_DOWN)
+        price = max(price, market.min_price or Decimal(0))
+        amount = Decimal(str(opts.get("order_amount") or 0)) or market.min_amount
+        amount = amount or market.amount_step or Decimal("0.001")
+        if market.min_cost and amount * price < market.min_cost:
+            amount = market.min_cost * Decimal("1.1") / price
+        return _step(amount, market.amount_step, ROUND_UP), price
+
+    def quote_args(self) -> tuple[str, str, Decimal]:
+        opts = self.h.options
+        symbol = opts.get("quote_symbol") or self.symbol
+        amount = opts.get("quote_amount")
+        if amount is None:
+            amount, _ = self.resting_buy() if symbol == self.symbol else (None, None)
+        if amount is None:
+            pytest.skip("set quote_amount in the xest_conformance_options hook")
+        return symbol, opts.get("quote_side", "buy"), Decimal(str(amount))
+
+    def default_args(self, operation: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Reasonable arguments for ``operation`` (computed before any fault is injected)."""
+        if operation in ("ticker", "order_book", "trades"):
+            return (self.symbol,), {}
+        if operation == "candles":
+            return (self.symbol, self.h.options.get("candle_interval", "1m")), {"limit": 5}
+        if operation == "place_order":
+            amount, price = self.resting_buy()
+            return (self.symbol, "buy", "limit", amount, price), {"client_id": new_client_id()}
+        if operation in ("order", "cancel_order"):
+            return ("0",), {"symbol": self.symbol}
+        if operation == "quote":
+            return self.quote_args(), {}
+        if operation == "accept_quote":
+            return (self.call("quote", *self.quote_args()),), {}
+        return (), {}
+
+
+def cases(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Parametrise a check over the cases every connector registered (``error_cases`` or
+    ``recorded_cases``), instead of over the connectors alone."""
+
+    def mark(func: Callable[..., Any]) -> Callable[..., Any]:
+        func.xest_cases = kind  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
+def guarded(func: Callable[..., Any], what: str, watchdog: float, *args: Any, **kwargs: Any) -> Any:
+    """Run ``func`` in a thread: fail the test if it outlives ``watchdog`` seconds, and turn a
+    non-xest exception into a failure that names it."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = func(*args, **kwargs)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name=f"xest-conformance-{what}", daemon=True)
+    started = time.monotonic()
+    thread.start()
+    thread.join(watchdog)
+    if thread.is_alive():
+        pytest.fail(f"{what}() still running after {watchdog:.0f} s: a call must not hang")
+    outcome["elapsed"] = time.monotonic() - started
+    if "error" in outcome:
+        exc = outcome["error"]
+        if isinstance(exc, errors.XestError):
+            raise exc
+        if isinstance(exc, pytest.fail.Exception | pytest.skip.Exception):
+            raise exc
+        pytest.fail(
+            f"{what}() raised {type(exc).__name__}: {exc} -- a connector raises only "
+            "xest.errors types, and builds models from exact values (Decimal from the "
+            "exchange's strings, aware UTC datetimes)",
+            pytrace=True,
+        )
+    return outcome["value"]
+
+
+def placeholder_args(operation: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Arguments good enough to reach an undeclared operation's NotSupported."""
+    symbol_ops = ("ticker", "order_book", "candles", "trades", "quote")
+    if operation in symbol_ops:
+        return ("BTC/USD",) + (("buy", Decimal(1)) if operation == "quote" else ()), {}
+    if operation == "place_order":
+        return ("BTC/USD", "buy", "limit", Decimal(1), Decimal(1)), {}
+    if operation in ("order", "cancel_order"):
+        return ("0",), {}
+    if operation == "accept_quote":
+        return (None,), {}
+    return (), {}
+
+
+def new_client_id() -> str:
+    return f"xc{time.time_ns() % 10**12:012d}"
+
+
+def is_private(operation: str) -> bool:
+    return operation in PRIVATE_OPERATIONS
+
+
+def _step(value: Decimal, step: Decimal | None, rounding: str) -> Decimal:
+    if not step:
+        return value.quantize(Decimal("0.00000001"), rounding=rounding)
+    return (value / step).to_integral_value(rounding=rounding) * step

@@ -1,0 +1,146 @@
+"""The conformance suite's pytest side: collection, parametrisation per connector, fixtures and
+the summary. Registered by :mod:`xest.testing.plugin` only when ``--xest-connector`` is given,
+so a pytest run that does not ask for the suite never sees any of it."""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xest import errors
+from xest.testing.conformance.harness import Harness
+
+SUITE_DIR = Path(__file__).resolve().parent
+CHECK_PREFIX = "check_"
+
+
+class ConformancePlugin:
+    def __init__(self, config: pytest.Config, names: list[str]) -> None:
+        self.config = config
+        self.live = bool(config.getoption("xest_live"))
+        self.names: list[str] = []
+        self.harnesses: dict[str, Harness] = {}
+        for name in names:
+            try:
+                harness = Harness(name, live=self.live)
+            except errors.XestError as exc:
+                raise pytest.UsageError(f"--xest-connector {name}: {exc}") from None
+            if harness.name not in self.harnesses:
+                self.harnesses[harness.name] = harness
+                self.names.append(harness.name)
+        self.outcomes: dict[str, collections.Counter[str]] = collections.defaultdict(
+            collections.Counter
+        )
+        self.skips: list[tuple[str, str, str]] = []
+        self.failures: list[tuple[str, str, str]] = []
+        _point_collection_at_suite(config)
+        config.pluginmanager.register(fixtures_module(), "xest-conformance-fixtures")
+
+    # -- collection ------------------------------------------------------------------------------
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
+        # The suite's modules are named check_*.py so a plain `pytest` never collects them.
+        if (
+            file_path.suffix == ".py"
+            and file_path.name.startswith(CHECK_PREFIX)
+            and file_path.parent == SUITE_DIR
+        ):
+            return pytest.Module.from_parent(parent, path=file_path)
+        return None
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "xest_exchange" not in metafunc.fixturenames:
+            return
+        cases_of = getattr(metafunc.function, "xest_cases", None)
+        if cases_of is None:
+            metafunc.parametrize("xest_exchange", self.names, ids=self.names, scope="session")
+            return
+        params = []
+        for name in self.names:
+            cases = getattr(self.harnesses[name], cases_of)
+            for case in cases:
+                params.append(pytest.param(name, case, id=f"{name}-{case.name}"))
+            if not cases:  # the check then fails, saying which hook to implement
+                params.append(pytest.param(name, None, id=f"{name}-none"))
+        metafunc.parametrize(("xest_exchange", "xest_case"), params, scope="session")
+
+    # -- reporting --------------------------------------------------------------------------------
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        name = _exchange_of(report.nodeid, self.names)
+        if report.when == "call" or report.outcome != "passed":
+            if report.when != "call" and report.outcome == "passed":
+                return
+            self.outcomes[name][report.outcome] += 1
+            check = report.nodeid.split("::")[-1]
+            if report.skipped:
+                reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+                self.skips.append((name, check, reason.removeprefix("Skipped: ")))
+            elif report.failed:
+                self.failures.append((name, check, _first_line(report)))
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        lines = []
+        for name, h in self.harnesses.items():
+            sim = "simulator" if h.sim_factory else "NO simulator"
+            lines.append(
+                f"xest conformance: {name} ({h.cls.__module__}.{h.cls.__name__}): "
+                f"{len(h.cls.capabilities)} capabilities, {sim}, {len(h.error_cases)} error "
+                f"payloads, {len(h.recorded_cases)} recorded payloads"
+                + (", LIVE" if self.live else "")
+            )
+        return lines
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        tr = terminalreporter
+        tr.section("xest conformance summary")
+        for name in self.names:
+            counts = self.outcomes.get(name, collections.Counter())
+            verdict = "FAILED" if counts["failed"] else "passed"
+            tr.write_line(
+                f"{name}: {verdict} -- {counts['passed']} passed, {counts['failed']} failed, "
+                f"{counts['skipped']} skipped"
+            )
+            for exch, check, line in self.failures:
+                if exch == name:
+                    tr.write_line(f"  FAIL {check}: {line}")
+            for exch, check, reason in self.skips:
+                if exch == name:
+                    tr.write_line(f"  skip {check}: {reason}")
+
+
+def fixtures_module() -> Any:
+    from xest.testing.conformance import fixtures
+
+    return fixtures
+
+
+def _point_collection_at_suite(config: pytest.Config) -> None:
+    """Without test paths, run only the suite; with paths, add the suite to them (once)."""
+    suite = str(SUITE_DIR)
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args[:] = [suite]
+        return
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        if path == SUITE_DIR or SUITE_DIR.is_relative_to(path) or path.is_relative_to(SUITE_DIR):
+            return
+    config.args.append(suite)
+
+
+def _exchange_of(nodeid: str, names: list[str]) -> str:
+    params = nodeid.rpartition("[")[2].rstrip("]")
+    for name in sorted(names, key=len, reverse=True):
+        if params == name or params.startswith(f"{name}-") or params.endswith(f"-{name}"):
+            return name
+    return "?"
+
+
+def _first_line(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    return line.removeprefix("Failed: ")[:300]
