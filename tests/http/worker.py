@@ -47,6 +47,15 @@ def main() -> None:
             print("ok")
         except errors.RateLimited as exc:
             print("limited", exc.retry_after, exc.ban_until)
+    elif mode == "acquire":
+        ok = limited = 0
+        for _ in range(int(args[1])):
+            try:
+                transport.limiter.acquire("public", 1, max_wait=0)
+                ok += 1
+            except errors.RateLimited:
+                limited += 1
+        print(ok, limited)
     elif mode == "nonce":
         source = nonce_source(args[0])
         for _ in range(int(args[1])):

@@ -1,0 +1,186 @@
+"""The shared rate limiter: policies, the exchange's verdicts (429, 418), and sharing."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from httpsupport import STATUS, TIME, WEIGHTED, run_workers
+
+from xest import errors
+from xest.http import DecayingCounter, Transport, WeightWindow
+from xest.http.limiter import RateLimiter
+from xest.testing.server import Fault
+
+
+class FakeTime:
+    """A clock that only moves when the limiter sleeps."""
+
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 6))
+        self.now += seconds
+
+
+def limiter(policies, clock: FakeTime, host: str = "h") -> RateLimiter:
+    return RateLimiter("test", host, policies, clock=clock, sleep=clock.sleep)
+
+
+def test_decaying_counter_waits_for_decay():
+    clock = FakeTime()
+    lim = limiter({"public": DecayingCounter(maximum=3, decay=0.5)}, clock)
+    for _ in range(3):
+        assert lim.acquire("public", 1, max_wait=10) == 0
+    assert clock.slept == []
+    assert lim.acquire("public", 1, max_wait=10) == pytest.approx(2.0)  # 1 point at 0.5/s
+    assert clock.slept == [2.0]
+    clock.now += 6  # fully decayed
+    for _ in range(3):
+        assert lim.acquire("public", 1, max_wait=10) == 0
+
+
+def test_costs_spend_more_budget():
+    clock = FakeTime()
+    lim = limiter({"private": DecayingCounter(maximum=4, decay=1)}, clock)
+    lim.acquire("private", 2, max_wait=10)
+    lim.acquire("private", 2, max_wait=10)
+    assert lim.acquire("private", 2, max_wait=10) == pytest.approx(2.0)
+
+
+def test_weight_window_waits_for_the_next_window():
+    clock = FakeTime(start=6000.0 + 15)  # 15 s into a minute
+    lim = limiter({"weight": WeightWindow(limit=100, window=60)}, clock)
+    lim.acquire("weight", 60, max_wait=100)
+    lim.acquire("weight", 40, max_wait=100)
+    assert lim.acquire("weight", 1, max_wait=100) == pytest.approx(45.0)
+
+
+def test_raise_instead_of_waiting_when_max_wait_is_zero():
+    clock = FakeTime()
+    lim = limiter({"public": DecayingCounter(maximum=1, decay=0.25)}, clock)
+    lim.acquire("public", 1, max_wait=0)
+    with pytest.raises(errors.RateLimited, match="needs 4.00 s more") as info:
+        lim.acquire("public", 1, max_wait=0)
+    assert info.value.retry_after == pytest.approx(4.0)
+    assert clock.slept == []
+
+
+def test_wait_is_bounded():
+    clock = FakeTime()
+    lim = limiter({"public": DecayingCounter(maximum=1, decay=0.1)}, clock)
+    lim.acquire("public", 1, max_wait=5)
+    with pytest.raises(errors.RateLimited):
+        lim.acquire("public", 1, max_wait=5)  # would need 10 s
+
+
+def test_unknown_bucket_is_not_limited():
+    clock = FakeTime()
+    lim = limiter({"public": DecayingCounter(maximum=1, decay=0.1)}, clock)
+    for _ in range(5):
+        assert lim.acquire("other", 1, max_wait=0) == 0
+
+
+def test_used_weight_header_resynchronises_the_count(sim):
+    policy = {"weight": WeightWindow(limit=100, window=60, header="X-MBX-USED-WEIGHT-1M")}
+    t = Transport("echo", sim.url, rate_limits=policy, max_wait=0)
+    sim.used_weight = 95  # other programs on this IP spent most of the minute's budget
+    t.request(WEIGHTED)
+    with pytest.raises(errors.RateLimited, match="'weight' budget"):
+        t.request(WEIGHTED)
+    assert sim.hits["/weighted"] == 1
+
+
+def test_budget_is_shared_by_transports_in_a_process(sim):
+    policy = {"public": DecayingCounter(maximum=2, decay=1e-6)}
+    a = Transport("echo", sim.url, rate_limits=policy, max_wait=0)
+    b = Transport("echo", sim.url, rate_limits=policy, max_wait=0)
+    a.request(TIME)
+    b.request(TIME)
+    with pytest.raises(errors.RateLimited):
+        a.request(TIME)
+    assert sim.hits["/time"] == 2
+
+
+def test_cache_hits_spend_no_budget(sim):
+    policy = {"public": DecayingCounter(maximum=1, decay=1e-6)}
+    t = Transport("echo", sim.url, rate_limits=policy, max_wait=0)
+    for _ in range(5):
+        t.request(STATUS)
+    assert sim.hits["/status"] == 1
+
+
+def test_budget_is_shared_by_processes(sim):
+    # Four processes, five calls each, one budget of 10 that does not decay: exactly 10 pass.
+    outputs = run_workers("limit", sim.url, 4, "10", "5")
+    results = "".join(outputs).split()
+    assert results.count("ok") == 10
+    assert results.count("limited") == 10
+    assert sim.hits["/time"] == 10
+
+
+def test_budget_accounting_is_atomic_across_processes(sim):
+    # No HTTP here, so the processes hammer the shared state: a lost update would let more
+    # than the budget through.
+    outputs = run_workers("acquire", sim.url, 6, "500", "200")
+    ok = sum(int(o.split()[0]) for o in outputs)
+    limited = sum(int(o.split()[1]) for o in outputs)
+    assert (ok, limited) == (500, 700)
+
+
+def test_429_retry_after_is_honoured_by_later_calls(sim):
+    t = Transport("echo", sim.url)
+    sim.inject(Fault.rate_limited(0.4), path="/time")
+    with pytest.raises(errors.RateLimited, match="HTTP 429") as info:
+        t.request(TIME)
+    refused_at = time.monotonic()
+    assert info.value.retry_after == pytest.approx(0.4)
+    assert info.value.code == 429
+    t.request(TIME)  # waits out the Retry-After before going out
+    assert sim.hits["/time"] == 2
+    (arrived,) = [when for path, when in sim.arrivals if path == "/time"]
+    assert arrived - refused_at >= 0.35
+
+
+def test_429_with_max_wait_zero_raises_without_calling(sim):
+    t = Transport("echo", sim.url, max_wait=0)
+    sim.inject(Fault.rate_limited(5), path="/time")
+    with pytest.raises(errors.RateLimited, match="HTTP 429"):
+        t.request(TIME)
+    with pytest.raises(errors.RateLimited, match="Retry-After") as info:
+        t.request(TIME)
+    assert 4 < info.value.retry_after <= 5
+    assert sim.hits["/time"] == 1
+
+
+def test_429_makes_other_processes_wait(sim):
+    t = Transport("echo", sim.url)
+    sim.inject(Fault.rate_limited(30), path="/time")
+    with pytest.raises(errors.RateLimited):
+        t.request(TIME)
+    (out,) = run_workers("once", sim.url, 1)
+    word, retry_after, ban_until = out.split()
+    assert word == "limited" and 25 < float(retry_after) <= 30 and ban_until == "None"
+    assert sim.hits["/time"] == 1
+
+
+def test_418_ban_stops_every_process_until_it_ends(sim):
+    t = Transport("echo", sim.url)
+    sim.inject(Fault.rate_limited(120, status=418), path="/time")
+    before = time.time()
+    with pytest.raises(errors.RateLimited, match="banned this IP") as info:
+        t.request(TIME)
+    assert info.value.code == 418
+    assert before + 119 <= info.value.ban_until <= time.time() + 120
+    with pytest.raises(errors.RateLimited, match="banned this IP until .* UTC") as again:
+        Transport("echo", sim.url).request(STATUS)
+    assert again.value.ban_until == pytest.approx(info.value.ban_until)
+    (out,) = run_workers("once", sim.url, 1)
+    word, _, ban_until = out.split()
+    assert word == "limited" and float(ban_until) == pytest.approx(info.value.ban_until)
+    assert sim.hits["/time"] == 1 and sim.hits["/status"] == 0
