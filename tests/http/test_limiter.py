@@ -65,7 +65,7 @@ def test_raise_instead_of_waiting_when_max_wait_is_zero():
     clock = FakeTime()
     lim = limiter({"public": DecayingCounter(maximum=1, decay=0.25)}, clock)
     lim.acquire("public", 1, max_wait=0)
-    with pytest.raises(errors.RateLimited, match="needs 4.00 s more") as info:
+    with pytest.raises(errors.RateLimited, match=r"needs 4\.00 s more") as info:
         lim.acquire("public", 1, max_wait=0)
     assert info.value.retry_after == pytest.approx(4.0)
     assert clock.slept == []
@@ -177,7 +177,7 @@ def test_418_ban_stops_every_process_until_it_ends(sim):
         t.request(TIME)
     assert info.value.code == 418
     assert before + 119 <= info.value.ban_until <= time.time() + 120
-    with pytest.raises(errors.RateLimited, match="banned this IP until .* UTC") as again:
+    with pytest.raises(errors.RateLimited, match=r"banned this IP until .* UTC") as again:
         Transport("echo", sim.url).request(STATUS)
     assert again.value.ban_until == pytest.approx(info.value.ban_until)
     (out,) = run_workers("once", sim.url, 1)

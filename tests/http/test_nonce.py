@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -20,7 +21,7 @@ def test_eight_processes_never_repeat_or_go_backwards(sim):
     per_process = [[int(line) for line in out.split()] for out in outputs]
     assert all(len(seq) == 200 for seq in per_process)
     for seq in per_process:
-        assert all(a < b for a, b in zip(seq, seq[1:], strict=False))
+        assert all(a < b for a, b in itertools.pairwise(seq))
     everything = [n for seq in per_process for n in seq]
     assert len(set(everything)) == 1600
     # And the sequence carries on above all of them in this process.
@@ -53,7 +54,7 @@ def test_threads_share_one_sequence():
     for th in threads:
         th.join(10)
     for seq in seen:
-        assert len(seq) == 200 and all(a < b for a, b in zip(seq, seq[1:], strict=False))
+        assert len(seq) == 200 and all(a < b for a, b in itertools.pairwise(seq))
     assert len({n for seq in seen for n in seq}) == 1600
 
 
