@@ -54,6 +54,11 @@ def market_limits(filters: Iterable[Mapping[str, Any]]) -> dict[str, Decimal | N
     }
 
 
+def _plain(value: Decimal) -> str:
+    """A number as people write it: no exponent, no trailing zeros."""
+    return format(value.normalize(), "f")
+
+
 def _fail(market: Market, name: str, problem: str) -> errors.InvalidOrder:
     return errors.InvalidOrder(
         f"{market.symbol}: {problem} (Binance filter {name}); nothing was sent",
@@ -76,16 +81,15 @@ def _check_range(
     high = _positive(rules.get(high_key))
     step = _positive(rules.get(step_key))
     if low is not None and value < low:
-        raise _fail(market, name, f"{what} {value} is below the minimum {low.normalize()}")
+        raise _fail(market, name, f"{what} {value} is below the minimum {_plain(low)}")
     if high is not None and value > high:
-        raise _fail(market, name, f"{what} {value} is above the maximum {high.normalize()}")
+        raise _fail(market, name, f"{what} {value} is above the maximum {_plain(high)}")
     if step is not None and (value - (low or 0)) % step != 0:
         fixed = ((value - (low or 0)) // step) * step + (low or 0)
         raise _fail(
             market,
             name,
-            f"{what} {value} is not on the step {step.normalize()} (nearest below: "
-            f"{fixed.normalize()})",
+            f"{what} {value} is not on the step {_plain(step)} (nearest below: {_plain(fixed)})",
         )
 
 
@@ -147,7 +151,7 @@ def check_order(
                 raise _fail(
                     market,
                     "MIN_NOTIONAL",
-                    f"cost {cost.normalize()} is below the minimum {low.normalize()}",
+                    f"cost {_plain(cost)} is below the minimum {_plain(low)}",
                 )
         notional = f.get("NOTIONAL")
         if notional is not None:
@@ -157,12 +161,12 @@ def check_order(
                 raise _fail(
                     market,
                     "NOTIONAL",
-                    f"cost {cost.normalize()} is below the minimum {low.normalize()}",
+                    f"cost {_plain(cost)} is below the minimum {_plain(low)}",
                 )
             if high is not None and cost > high:
                 raise _fail(
                     market,
                     "NOTIONAL",
-                    f"cost {cost.normalize()} is above the maximum {high.normalize()}",
+                    f"cost {_plain(cost)} is above the maximum {_plain(high)}",
                 )
     del side  # same rules both ways on Binance spot

@@ -28,9 +28,15 @@ def _eight(value: Decimal, rounding: str) -> Decimal:
 
 
 class ConvertDesk:
-    def __init__(self, markets: dict[str, SimMarket], settle_delay_ms: int = 0) -> None:
+    def __init__(
+        self,
+        markets: dict[str, SimMarket],
+        settle_delay_ms: int = 0,
+        lifetime_ms: int | None = None,
+    ) -> None:
         self.markets = markets
         self.settle_delay_ms = settle_delay_ms
+        self.lifetime_ms = lifetime_ms  # overrides validTime, so tests see expiry quickly
         self.quotes: dict[str, dict] = {}
         self.orders: dict[int, dict] = {}
         self._next_quote = FIRST_QUOTE_ID
@@ -77,7 +83,7 @@ class ConvertDesk:
         body = {
             "ratio": fmt(_eight(ratio, ROUND_DOWN)).rstrip("0").rstrip("."),
             "inverseRatio": fmt(_eight(1 / ratio, ROUND_UP)).rstrip("0").rstrip("."),
-            "validTimestamp": now_ms + VALID_TIMES[valid],
+            "validTimestamp": now_ms + (self.lifetime_ms or VALID_TIMES[valid]),
             "toAmount": fmt(to_amount).rstrip("0").rstrip("."),
             "fromAmount": fmt(from_amount).rstrip("0").rstrip("."),
         }

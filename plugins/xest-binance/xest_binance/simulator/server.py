@@ -6,6 +6,12 @@ keys (-2014/-2015) and ``timestamp``/``recvWindow`` (-1021) checked against the 
 clock, which ``clock_offset`` can put ahead of or behind ours. Request weight is counted per
 minute like Binance does: past ``weight_limit`` it answers 429 with ``Retry-After``, and a client
 that keeps calling after ``ban_after`` 429s is banned with 418 until the ban ends.
+
+Options: ``clock_offset`` (s), ``weight_limit``, ``ban_after``, ``ban_seconds``,
+``convert_settle_delay`` (s a convert order stays PROCESS), ``quote_lifetime`` (s, overrides
+every ``validTime`` so tests see a quote expire quickly). Test hooks: :meth:`demo_credentials`,
+:meth:`add_account`, :meth:`set_status`, :meth:`set_price`, :meth:`set_market_status`,
+:meth:`fill_order`, :meth:`balances`; faults through :meth:`inject`.
 """
 
 from __future__ import annotations
@@ -76,6 +82,7 @@ class BinanceSimulator(LoopbackServer):
         ban_after: int = 3,
         ban_seconds: float = 120.0,
         convert_settle_delay: float = 0.0,
+        quote_lifetime: float | None = None,
         **_: Any,
     ) -> None:
         super().__init__(port, clock_offset=clock_offset)
@@ -84,7 +91,11 @@ class BinanceSimulator(LoopbackServer):
         self.ban_seconds = ban_seconds
         self.markets = default_markets()
         self.exchange_state = Exchange(self.markets)
-        self.convert = ConvertDesk(self.markets, int(convert_settle_delay * 1000))
+        self.convert = ConvertDesk(
+            self.markets,
+            int(convert_settle_delay * 1000),
+            None if quote_lifetime is None else int(quote_lifetime * 1000),
+        )
         self.system_status = (0, "normal")
         self._window = -1
         self._used = 0
