@@ -31,6 +31,8 @@ UNICODE_PAYLOAD = (
     "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY&type=LIMIT"
     "&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
 )
+# The docs' symbol: six FULLWIDTH digits, U+FF11..U+FF16, spelled out so linters stay quiet.
+FULLWIDTH = "\uff11\uff12\uff13\uff14\uff15\uff16"
 UNICODE_SIGNATURE = "e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3"
 MIXED_SIGNATURE = "0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77"
 
@@ -42,7 +44,7 @@ def test_documented_ascii_example():
 
 
 def test_documented_non_ascii_example_is_percent_encoded_before_signing():
-    params = [("symbol", "１２３４５６"), *ORDER[1:], ("recvWindow", 5000)]
+    params = [("symbol", FULLWIDTH), *ORDER[1:], ("recvWindow", 5000)]
     payload = encode_params([*params, ("timestamp", 1499827319559)])
     assert payload == UNICODE_PAYLOAD
     assert signature(SECRET, payload) == UNICODE_SIGNATURE
@@ -69,7 +71,7 @@ def test_sign_request_post_puts_the_signed_payload_in_the_body():
 
 
 def test_sign_request_get_puts_it_in_the_query_string():
-    req = _prepared("GET", [("symbol", "１２３４５６"), *ORDER[1:]])
+    req = _prepared("GET", [("symbol", FULLWIDTH), *ORDER[1:]])
     sign_request(req, API_KEY, SECRET, 1499827319559, 5000)
     assert req.query == f"{UNICODE_PAYLOAD}&signature={UNICODE_SIGNATURE}"
     assert req.body is None
