@@ -72,6 +72,7 @@ class RateLimiter:
         return state if isinstance(state, dict) else {}
 
     def _save(self, state: dict[str, Any]) -> None:
+        state["exchange"], state["host"] = self.exchange, self.host  # for `xest cache info`
         self.file.write(json.dumps(state, separators=(",", ":")).encode())
 
     def state(self) -> dict[str, Any]:
@@ -181,6 +182,34 @@ class RateLimiter:
             state["ban_status"] = status
             self._save(state)
             return state["ban_until"]
+
+
+def active_restrictions(now: float | None = None) -> list[dict[str, Any]]:
+    """Bans and Retry-After waits in force now, machine-wide (read without taking locks)."""
+    from xest.http.storage import cache_dir
+
+    now = time.time() if now is None else now
+    directory = cache_dir() / "limits"
+    found = []
+    if not directory.is_dir():
+        return found
+    for path in sorted(directory.glob("*.json")):
+        try:
+            state = json.loads(path.read_bytes() or b"{}")
+        except (OSError, ValueError):
+            continue
+        for kind, field in (("banned", "ban_until"), ("waiting", "blocked_until")):
+            until = float(state.get(field, 0.0))
+            if until > now:
+                found.append(
+                    {
+                        "exchange": state.get("exchange", path.stem),
+                        "host": state.get("host", "?"),
+                        "kind": kind,
+                        "until": until,
+                    }
+                )
+    return found
 
 
 def _spend(
