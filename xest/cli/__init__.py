@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "xest.cli.plugins_cmd",
     "xest.cli.exchange_cmd",
     "xest.cli.sim_cmd",
+    "xest.cli.cache_cmd",
 )
 
 
