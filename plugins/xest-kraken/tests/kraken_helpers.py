@@ -50,3 +50,10 @@ def connector(url: str, credentials: Credentials | None = None) -> KrakenConnect
     return KrakenConnector.create(
         url, credentials or Credentials(TEST_KEY, TEST_SECRET, "test"), cache=False, **NO_LIMITS
     )
+
+
+def sim_client(**options: Any):
+    """``xest.open("kraken", sim=True)`` without the shared cache or rate limits."""
+    import xest
+
+    return xest.open("kraken", sim=True, cache=False, **NO_LIMITS, **options)

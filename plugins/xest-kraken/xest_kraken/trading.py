@@ -322,7 +322,7 @@ class KrakenTrading:
             amount=amount,
             price=worst,
             cost=amount * worst,
-            expires_at=now + (valid_for or self.quote_validity),
+            expires_at=now + (self.quote_validity if valid_for is None else valid_for),
             created_at=now,
             raw={
                 "source": "order book",

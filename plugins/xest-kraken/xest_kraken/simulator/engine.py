@@ -12,7 +12,7 @@ from decimal import Decimal
 import attrs
 
 from xest_kraken.simulator import market
-from xest_kraken.simulator.data import MAKER_FEE, TAKER_FEE, PairDef
+from xest_kraken.simulator.data import ASSET_BY_CODE, MAKER_FEE, TAKER_FEE, PairDef
 
 
 class Reject(Exception):
@@ -172,7 +172,9 @@ class Engine:
     ) -> None:
         p = order.pair
         value = price * vol
-        fee = market.q(value * (MAKER_FEE if maker else TAKER_FEE), p.cost_decimals)
+        # Fees are charged in the quote asset, to that asset's precision.
+        decimals = ASSET_BY_CODE[p.quote].decimals
+        fee = market.q(value * (MAKER_FEE if maker else TAKER_FEE), decimals)
         bal = account.balances
         base, quote = p.base, p.quote
         if order.side == "buy":
