@@ -1,0 +1,269 @@
+"""The account side of the Binance connector: balances, orders and the account's trades."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from xest import errors
+from xest.models import (
+    Balance,
+    Market,
+    Order,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+    Trade,
+    to_decimal,
+)
+from xest_binance import endpoints as ep
+from xest_binance import parse
+from xest_binance.filters import check_order
+from xest_binance.signing import wire_value
+
+# Without a symbol, per-symbol histories scan at most this many markets (20 weight each).
+MAX_SCAN = 20
+_CLIENT_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
+
+
+class AccountOperations:
+    """Mixed into :class:`~xest_binance.connector.BinanceConnector`."""
+
+    request: Any
+    market: Any
+    _markets: Any
+    exchange: str
+    _need_credentials: Any
+    _market_by_id: Any
+    _load_markets: Any
+
+    def balances(self, *, include_zero: bool = False) -> dict[str, Balance]:
+        """Free and locked amounts per asset; assets with nothing are left out unless asked."""
+        self._need_credentials("balances")
+        params = None if include_zero else {"omitZeroBalances": "true"}
+        return parse.balances(self.request(ep.ACCOUNT, params), include_zero=include_zero)
+
+    def open_orders(self, symbol: str | None = None) -> list[Order]:
+        self._need_credentials("open_orders")
+        params = {"symbol": self.market(symbol).id} if symbol else None
+        rows = self.request(ep.weighted(ep.OPEN_ORDERS, ep.open_orders_weight(symbol)), params)
+        return [self._order(row) for row in rows]
+
+    def closed_orders(
+        self, symbol: str | None = None, since: datetime | None = None
+    ) -> list[Order]:
+        """Final orders (filled, cancelled, rejected, expired), oldest first.
+
+        Binance lists orders per symbol only; without ``symbol`` xest scans the markets whose
+        base and quote the account both holds (see :meth:`scan_symbols`)."""
+        self._need_credentials("closed_orders")
+        orders: list[Order] = []
+        for m in self._symbols_for(symbol, "closed_orders"):
+            params: dict[str, Any] = {"symbol": m.id}
+            if since is not None:
+                params["startTime"] = parse.to_ms(since)
+            orders += [parse.order(row, m.symbol) for row in self.request(ep.ALL_ORDERS, params)]
+        return sorted((o for o in orders if o.is_final), key=_created)
+
+    def order(
+        self,
+        order_id: str | None = None,
+        *,
+        client_id: str | None = None,
+        symbol: str | None = None,
+    ) -> Order:
+        self._need_credentials("order")
+        ids = self._ids(order_id, client_id)
+        if symbol is None:
+            found = self._find_open(order_id, client_id)
+            if found is None:
+                raise errors.BadRequest(
+                    f"order {order_id or client_id} is not among the open orders, and Binance "
+                    "needs the symbol to look up any other: pass symbol=",
+                    exchange=self.exchange,
+                )
+            return found
+        m = self.market(symbol)
+        return parse.order(self.request(ep.QUERY_ORDER, {"symbol": m.id, **ids}), m.symbol)
+
+    def cancel_order(
+        self,
+        order_id: str | None = None,
+        *,
+        client_id: str | None = None,
+        symbol: str | None = None,
+    ) -> Order:
+        self._need_credentials("cancel_order")
+        ids = self._ids(order_id, client_id)
+        if symbol is None:
+            found = self._find_open(order_id, client_id)
+            if found is None:
+                raise errors.OrderNotFound(
+                    f"no open order {order_id or client_id} to cancel", exchange=self.exchange
+                )
+            symbol = found.symbol
+        m = self.market(symbol)
+        return parse.order(self.request(ep.CANCEL_ORDER, {"symbol": m.id, **ids}), m.symbol)
+
+    def my_trades(
+        self, symbol: str | None = None, since: datetime | None = None, limit: int | None = None
+    ) -> list[Trade]:
+        """The account's fills, oldest first; without ``symbol``, see :meth:`closed_orders`."""
+        self._need_credentials("my_trades")
+        trades: list[Trade] = []
+        for m in self._symbols_for(symbol, "my_trades"):
+            params: dict[str, Any] = {"symbol": m.id}
+            if since is not None:
+                params["startTime"] = parse.to_ms(since)
+            if limit is not None:
+                params["limit"] = max(1, min(int(limit), 1000))
+            trades += [parse.trade(row, m.symbol) for row in self.request(ep.MY_TRADES, params)]
+        trades.sort(key=lambda t: t.timestamp)
+        return trades[-limit:] if limit else trades
+
+    def place_order(
+        self,
+        symbol: str,
+        side: Side | str,
+        type: OrderType | str,
+        amount: Decimal,
+        price: Decimal | None = None,
+        *,
+        time_in_force: TimeInForce | str | None = None,
+        client_id: str | None = None,
+        validate: bool = False,
+    ) -> Order:
+        """Place (or, with ``validate=True``, only test) a market or limit order.
+
+        The amount and price are checked against the market's filters first: a breach raises
+        InvalidOrder naming the filter, and nothing is sent. ``validate=True`` asks Binance to
+        check the order (``/api/v3/order/test``) and returns an unplaced snapshot (id ``""``,
+        status pending).
+        """
+        self._need_credentials("place_order")
+        side_, type_ = enum_value(Side, side, "side"), enum_value(OrderType, type, "type")
+        qty = decimal_value(amount, "amount")
+        px = None if price is None else decimal_value(price, "price")
+        if type_ is OrderType.MARKET and px is not None:
+            raise errors.InvalidOrder(
+                "a market order takes no price; use type='limit'", exchange=self.exchange
+            )
+        m = self.market(symbol)
+        check_order(m, side_, type_, qty, px)
+        params: dict[str, Any] = {
+            "symbol": m.id,
+            "side": side_.value.upper(),
+            "type": type_.value.upper(),
+        }
+        tif = self._time_in_force(type_, time_in_force)
+        if tif is not None:
+            params["timeInForce"] = tif
+        params["quantity"] = wire_value(qty)
+        if px is not None:
+            params["price"] = wire_value(px)
+        if client_id is not None:
+            if not _CLIENT_ID.match(client_id):
+                raise errors.InvalidOrder(
+                    f"client id {client_id!r}: Binance accepts 1-36 of A-Z a-z 0-9 . : / _ -",
+                    exchange=self.exchange,
+                )
+            params["newClientOrderId"] = client_id
+        if validate:
+            self.request(ep.TEST_ORDER, params)
+            return Order(
+                id="",
+                symbol=m.symbol,
+                side=side_,
+                type=type_,
+                status=OrderStatus.PENDING,
+                amount=qty,
+                price=px,
+                client_id=client_id,
+                time_in_force=tif,
+                raw={},
+            )
+        params["newOrderRespType"] = "FULL"
+        return parse.order(self.request(ep.NEW_ORDER, params), m.symbol)
+
+    def _order(self, row: dict[str, Any]) -> Order:
+        m = self._market_by_id(row["symbol"])
+        symbol = m.symbol if m is not None else row["symbol"]
+        return parse.order(row, symbol)
+
+    def _find_open(self, order_id: str | None, client_id: str | None) -> Order | None:
+        for o in self.open_orders():
+            if (order_id is not None and o.id == str(order_id)) or (
+                client_id is not None and o.client_id == client_id
+            ):
+                return o
+        return None
+
+    def _ids(self, order_id: str | None, client_id: str | None) -> dict[str, str]:
+        if order_id is None and client_id is None:
+            raise errors.BadRequest("give an order id or a client_id", exchange=self.exchange)
+        if order_id is not None:
+            return {"orderId": str(order_id)}
+        return {"origClientOrderId": str(client_id)}
+
+    def scan_symbols(self) -> list[Market]:
+        """The markets searched when a per-symbol history is asked for without a symbol: those
+        whose base and quote assets the account both holds now, at most ``MAX_SCAN``."""
+        held = set(self.balances())
+        if self._markets is None:
+            self._load_markets()
+        markets = {m.id: m for m in (self._markets or {}).values()}
+        found = [m for m in markets.values() if m.base_id in held and m.quote_id in held]
+        return sorted(found, key=lambda m: m.symbol)
+
+    def _symbols_for(self, symbol: str | None, operation: str) -> list[Market]:
+        if symbol is not None:
+            return [self.market(symbol)]
+        found = self.scan_symbols()
+        if len(found) > MAX_SCAN:
+            raise errors.BadRequest(
+                f"Binance answers {operation}() per symbol and this account holds assets of "
+                f"{len(found)} markets; pass symbol=",
+                exchange=self.exchange,
+            )
+        return found
+
+    def _time_in_force(self, type_: OrderType, tif: TimeInForce | str | None) -> str | None:
+        if type_ is OrderType.MARKET:
+            if tif is not None:
+                raise errors.InvalidOrder(
+                    "Binance market orders take no time in force", exchange=self.exchange
+                )
+            return None
+        value = enum_value(TimeInForce, tif or TimeInForce.GTC, "time_in_force")
+        if value is TimeInForce.GTD:
+            raise errors.InvalidOrder(
+                "Binance spot has no GTD orders; use GTC, IOC or FOK", exchange=self.exchange
+            )
+        return value.value
+
+
+def _created(order: Order) -> float:
+    return order.created.timestamp() if order.created else 0.0
+
+
+def enum_value(cls: Any, value: Any, what: str) -> Any:
+    if isinstance(value, cls):
+        return value
+    text = str(value).upper() if cls is TimeInForce else str(value).lower()
+    try:
+        return cls(text)
+    except ValueError:
+        choices = ", ".join(v.value for v in cls)
+        raise errors.InvalidOrder(
+            f"{what} must be one of {choices}, got {value!r}", exchange="binance"
+        ) from None
+
+
+def decimal_value(value: Any, what: str) -> Decimal:
+    try:
+        return to_decimal(value)
+    except (TypeError, ValueError) as exc:
+        raise errors.InvalidOrder(f"{what}: {exc}", exchange="binance") from None
