@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 from decimal import Decimal
 from typing import Any
 
 from xest.testing.server import LoopbackServer, SimRequest, SimResponse, route
 from xest_binance.simulator.convert import ConvertDesk
+from xest_binance.simulator.limits import WeightBook
 from xest_binance.simulator.market_data import INTERVAL_MS, default_markets, fmt
 from xest_binance.simulator.trading import Account, Exchange, SimError, missing
 
@@ -33,37 +33,6 @@ DEMO_BALANCES = {
     "ETH": Decimal("25"),
     "BNB": Decimal("100"),
 }
-
-_WEIGHTS = {
-    "/api/v3/ping": 1,
-    "/api/v3/time": 1,
-    "/api/v3/exchangeInfo": 20,
-    "/api/v3/trades": 25,
-    "/api/v3/klines": 2,
-    "/api/v3/account": 20,
-    "/api/v3/allOrders": 20,
-    "/api/v3/myTrades": 20,
-    "/api/v3/order/test": 1,
-}
-
-
-def _weight(request: SimRequest) -> int:
-    p, params = request.path, request.params
-    if p == "/api/v3/depth":
-        limit = int(params.get("limit") or 100)
-        return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
-    if p in ("/api/v3/ticker/24hr", "/api/v3/ticker/bookTicker"):
-        if "symbol" in params:
-            return 2
-        if p.endswith("bookTicker"):
-            return 4
-        count = params.get("symbols", "").count(",") + 1 if "symbols" in params else 999
-        return 2 if count <= 20 else 40 if count <= 100 else 80
-    if p == "/api/v3/openOrders":
-        return 6 if "symbol" in params else 80
-    if p == "/api/v3/order":
-        return 4 if request.method == "GET" else 1
-    return _WEIGHTS.get(p, 1)
 
 
 def _strip_signature(text: str) -> str:
@@ -86,9 +55,7 @@ class BinanceSimulator(LoopbackServer):
         **_: Any,
     ) -> None:
         super().__init__(port, clock_offset=clock_offset)
-        self.weight_limit = weight_limit
-        self.ban_after = ban_after
-        self.ban_seconds = ban_seconds
+        self.weights = WeightBook(weight_limit, ban_after, ban_seconds)
         self.markets = default_markets()
         self.exchange_state = Exchange(self.markets)
         self.convert = ConvertDesk(
@@ -97,10 +64,6 @@ class BinanceSimulator(LoopbackServer):
             None if quote_lifetime is None else int(quote_lifetime * 1000),
         )
         self.system_status = (0, "normal")
-        self._window = -1
-        self._used = 0
-        self._rejected = 0  # calls answered 429 in this window
-        self.banned_until = 0.0
         self._demo = self.exchange_state.new_account(dict(DEMO_BALANCES))
 
     # -- what tests and other components drive ----------------------------------------------------
@@ -146,65 +109,17 @@ class BinanceSimulator(LoopbackServer):
     # -- dispatch: weights, errors ----------------------------------------------------------------
 
     def handle(self, request: SimRequest) -> SimResponse:
-        limited = self._limit(request)
+        limited = self.weights.limit(request, self.now())
         if limited is not None:
             return limited
         try:
             response = super().handle(request)
         except SimError as exc:
             response = SimResponse({"code": exc.code, "msg": exc.msg}, status=exc.status)
-        return self._with_headers(request, response)
+        return self.weights.headers(request, response, self.now())
 
     def not_found(self, request: SimRequest) -> SimResponse:
         return SimResponse({"code": -1000, "msg": f"Unknown path {request.path}."}, status=404)
-
-    def _with_headers(self, request: SimRequest, response: SimResponse) -> SimResponse:
-        headers = dict(response.headers)
-        if request.path.startswith("/api/"):
-            headers["X-MBX-USED-WEIGHT-1M"] = str(self._used)
-        elif request.path.startswith("/sapi/"):
-            headers["X-SAPI-USED-IP-WEIGHT-1M"] = "1"
-        return SimResponse(response.body, response.status, headers)
-
-    def _limit(self, request: SimRequest) -> SimResponse | None:
-        if not request.path.startswith("/api/"):
-            return None
-        now = self.now()
-        if now < self.banned_until:
-            return self._banned(now)
-        window = int(now // 60)
-        if window != self._window:
-            self._window, self._used, self._rejected = window, 0, 0
-        self._used += _weight(request)
-        if self._used <= self.weight_limit:
-            return None
-        self._rejected += 1
-        if self._rejected > self.ban_after:
-            self.banned_until = now + self.ban_seconds
-            return self._banned(now)
-        retry = max(1, math.ceil((window + 1) * 60 - now))
-        return SimResponse(
-            {
-                "code": -1003,
-                "msg": f"Too much request weight used; current limit is "
-                f"{self.weight_limit} request weight per 1 MINUTE. Please use WebSocket Streams "
-                "for live updates to avoid polling the API.",
-            },
-            status=429,
-            headers={"Retry-After": str(retry), "X-MBX-USED-WEIGHT-1M": str(self._used)},
-        )
-
-    def _banned(self, now: float) -> SimResponse:
-        until_ms = int(self.banned_until * 1000)
-        return SimResponse(
-            {
-                "code": -1003,
-                "msg": f"Way too much request weight used; IP banned until "
-                f"{until_ms}. Please use WebSocket Streams for live updates to avoid bans.",
-            },
-            status=418,
-            headers={"Retry-After": str(max(1, math.ceil(self.banned_until - now)))},
-        )
 
     # -- authentication ---------------------------------------------------------------------------
 
@@ -267,7 +182,7 @@ class BinanceSimulator(LoopbackServer):
                     "rateLimitType": "REQUEST_WEIGHT",
                     "interval": "MINUTE",
                     "intervalNum": 1,
-                    "limit": self.weight_limit,
+                    "limit": self.weights.weight_limit,
                 },
                 {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
                 {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
