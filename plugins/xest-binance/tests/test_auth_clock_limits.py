@@ -128,6 +128,19 @@ def _at_minute_start(sim) -> None:
     sim.clock_offset += 60 - sim.now() % 60 + 0.2
 
 
+def test_a_clock_step_after_a_good_estimate_is_recovered_from(sim):
+    key, secret = sim.demo_credentials()
+    with xest.open("binance", url=sim.url, key=key, secret=secret, cache=False) as c:
+        for _ in range(3):
+            c.server_time()  # several tight readings of the old clock
+        sim.clock_offset = 7.0  # the exchange's clock steps
+        assert c.balances()["ETH"].free == Decimal("25")
+        assert abs(c.clock.now().offset - 7.0) < 0.5  # the old readings were dropped
+        hits = sim.hits["/api/v3/account"]
+        c.balances()
+        assert sim.hits["/api/v3/account"] == hits + 1
+
+
 def test_weights_are_reported_and_counted(sim):
     _at_minute_start(sim)
     status, headers, _ = _raw_get(f"{sim.url}/api/v3/depth?symbol=BTCUSDT&limit=500")

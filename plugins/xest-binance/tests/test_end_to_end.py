@@ -231,3 +231,22 @@ def test_private_calls_need_credentials(sim):
         assert anonymous.ticker("BTC/USDT").symbol == "BTC/USDT"
         with pytest.raises(errors.AuthenticationError, match="credentials"):
             anonymous.balances()
+
+
+def test_ping(client, sim):
+    assert client.connector.ping() is None
+    assert sim.hits["/api/v3/ping"] == 1
+
+
+def test_faults_a_lost_order_answer_is_not_retried_and_the_order_can_be_found(client, sim):
+    from xest.testing.server import Fault
+
+    client.markets()
+    sim.inject(Fault.lost_response(), path="/api/v3/order")
+    with pytest.raises(errors.ExchangeUnavailable, match="may have been executed"):
+        client.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), client_id="lost-1")
+    assert sim.hits["/api/v3/order"] == 1  # never sent twice
+    found = client.order(client_id="lost-1", symbol="BTC/USDT")
+    assert found.status is OrderStatus.OPEN
+    sim.inject(Fault.http(503, "<html>busy</html>"), path="/api/v3/time")
+    assert client.server_time().time is not None  # a read is retried past a 503

@@ -157,17 +157,23 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
         except errors.InvalidNonce:
             if not endpoint.signed:
                 raise
-            self.resync_clock()
+            self.resync_clock(forget=True)
             if not endpoint.retry:
                 raise
             return super().request(endpoint, params, **kw)
 
-    def resync_clock(self) -> ServerTime:
-        """Read the server time and feed it to the transport's remote clock."""
+    def resync_clock(self, *, forget: bool = False) -> ServerTime:
+        """Read the server time and feed it to the transport's remote clock.
+
+        ``forget`` drops the earlier readings first: after a -1021 they describe a clock the
+        exchange no longer has (it stepped), and must not outvote the fresh one."""
+        clock = self.transport.clock
         sent = time.monotonic()
         reading = self.server_time()
         received = time.monotonic()
-        self.transport.clock.observe(reading.time, sent, received, resolution=reading.resolution)
+        if forget and hasattr(clock, "forget_before"):
+            clock.forget_before(sent)
+        clock.observe(reading.time, sent, received, resolution=reading.resolution)
         return reading
 
     def _now(self) -> datetime:
