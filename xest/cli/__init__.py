@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "xest.cli.exchange_cmd",
     "xest.cli.sim_cmd",
     "xest.cli.cache_cmd",
+    "xest.cli.conformance_cmd",
 )
 
 

@@ -21,7 +21,13 @@ WATCH = 10.0
 
 def needles(key: str, secret: str, wrong: str) -> dict[str, str]:
     found = {"the API key": key, "the API secret": secret, "a wrong API secret": wrong}
-    found.update({f"{k} (URL-encoded)": quote(v, safe="") for k, v in list(found.items())})
+    found.update(
+        {
+            f"{k} (URL-encoded)": quote(v, safe="")
+            for k, v in found.items()
+            if quote(v, safe="") != v
+        }
+    )
     return {k: v for k, v in found.items() if len(v) >= 8}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from xest.testing.conformance.harness import Context, Harness
+from xest.testing.proxy import FaultProxy
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +24,14 @@ def xest_sim(xest_harness: Harness) -> Any:
     sim = xest_harness.start_sim()
     yield sim
     sim.stop()
+
+
+@pytest.fixture(scope="session")
+def xest_proxy(xest_sim: Any) -> FaultProxy:
+    """The fault-injecting proxy in front of the simulator (faults are cleared after each test)."""
+    proxy = FaultProxy(xest_sim.url).start()
+    yield proxy
+    proxy.stop()
 
 
 @pytest.fixture
@@ -41,8 +50,10 @@ def xest_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xest_harness: Harn
 
 
 @pytest.fixture
-def xest_ctx(xest_harness: Harness, xest_sim: Any, xest_env: Path) -> Context:
+def xest_ctx(
+    xest_harness: Harness, xest_sim: Any, xest_proxy: FaultProxy, xest_env: Path
+) -> Context:
     """A client of the connector, through a fault proxy, to its simulator's demo account."""
-    ctx = Context(xest_harness, xest_sim)
+    ctx = Context(xest_harness, xest_sim, xest_proxy)
     yield ctx
     ctx.close()

@@ -84,11 +84,12 @@ class Context:
     """One test's world: a simulator (shared per connector), a fault proxy in front of it, and
     a client of the connector going through the proxy with the simulator's demo account."""
 
-    def __init__(self, harness: Harness, sim: Any) -> None:
+    def __init__(self, harness: Harness, sim: Any, proxy: FaultProxy | None = None) -> None:
         self.h = harness
         self.name = harness.name
         self.sim = sim
-        self.proxy = FaultProxy(sim.url).start()
+        self._own_proxy = proxy is None
+        self.proxy = proxy if proxy is not None else FaultProxy(sim.url).start()
         self.key, self.secret = sim.demo_credentials()
         self.clients: list[Any] = []
         self.client = self.open()
@@ -97,7 +98,9 @@ class Context:
     def close(self) -> None:
         for client in self.clients:
             client.close()
-        self.proxy.stop()
+        self.proxy.clear_faults()
+        if self._own_proxy:
+            self.proxy.stop()
 
     @property
     def connector(self) -> Connector:
