@@ -16,6 +16,13 @@ from xest.testing.server import Fault
 D = Decimal
 
 
+def place(kraken, *args, **kwargs):
+    """Place an order and read its state back (AddOrder answers with the id only)."""
+    placed = kraken.place_order(*args, **kwargs)
+    assert placed.status is OrderStatus.PENDING and placed.id
+    return kraken.order(placed.id)
+
+
 @pytest.fixture
 def kraken():
     with sim_client() as client:
@@ -31,9 +38,7 @@ def test_balances_of_the_demo_account(kraken):
 
 
 def test_a_resting_limit_order_holds_funds_and_is_found_by_id_and_client_id(kraken):
-    order = kraken.place_order(
-        "BTC/USD", "buy", "limit", D("0.01"), D("20000.0"), client_id="rest-1"
-    )
+    order = place(kraken, "BTC/USD", "buy", "limit", D("0.01"), D("20000.0"), client_id="rest-1")
     assert order.id and order.status is OrderStatus.OPEN and order.client_id == "rest-1"
     assert (order.symbol, order.side, order.type) == ("BTC/USD", Side.BUY, OrderType.LIMIT)
     assert order.price == D("20000.0") and order.filled == 0
@@ -52,7 +57,7 @@ def test_a_resting_limit_order_holds_funds_and_is_found_by_id_and_client_id(krak
 def test_a_limit_order_crossing_the_book_fills_at_the_book_price_with_the_taker_fee(kraken):
     ask = kraken.order_book("BTC/USD").best_ask
     before = kraken.balances()
-    order = kraken.place_order("BTC/USD", "buy", "limit", D("0.1"), ask.price + 50)
+    order = place(kraken, "BTC/USD", "buy", "limit", D("0.1"), ask.price + 50)
     assert order.status is OrderStatus.FILLED and order.filled == D("0.1")
     assert order.average_price == ask.price
     assert order.fee == (D("0.1") * ask.price * D("0.0026")).quantize(D("0.0001"))
@@ -65,10 +70,10 @@ def test_a_limit_order_crossing_the_book_fills_at_the_book_price_with_the_taker_
 
 def test_market_orders_buy_and_sell(kraken):
     bid = kraken.order_book("ETH/USD").best_bid
-    sold = kraken.place_order("ETH/USD", Side.SELL, OrderType.MARKET, D("1"))
+    sold = place(kraken, "ETH/USD", Side.SELL, OrderType.MARKET, D("1"))
     assert sold.status is OrderStatus.FILLED and sold.price is None
     assert sold.average_price == bid.price
-    bought = kraken.place_order("DOGE/USD", "buy", "market", D("1000"))
+    bought = place(kraken, "DOGE/USD", "buy", "market", D("1000"))
     assert bought.status is OrderStatus.FILLED and bought.fee_asset == "USD"
     assert kraken.balances()["DOGE"].total == D("251000")
 
@@ -78,8 +83,8 @@ def test_ioc_fills_what_it_can_and_cancels_the_rest(kraken):
     # Up to the second level only: the two best asks' volume, and not more.
     limit = book.asks[1].price
     available = book.asks[0].amount + book.asks[1].amount
-    order = kraken.place_order(
-        "BTC/USD", "buy", "limit", available + 1, limit, time_in_force=TimeInForce.IOC
+    order = place(
+        kraken, "BTC/USD", "buy", "limit", available + 1, limit, time_in_force=TimeInForce.IOC
     )
     assert order.status is OrderStatus.CANCELLED
     assert order.filled == available
@@ -124,7 +129,7 @@ def test_unknown_and_final_orders(kraken):
         kraken.order(client_id="never-used")
     with pytest.raises(errors.OrderNotFound):
         kraken.cancel_order("OAAAAA-BBBBB-CCCCCC")
-    filled = kraken.place_order("BTC/USD", "buy", "market", D("0.001"))
+    filled = place(kraken, "BTC/USD", "buy", "market", D("0.001"))
     with pytest.raises(errors.InvalidOrder, match="already filled") as caught:
         kraken.cancel_order(filled.id)
     assert not isinstance(caught.value, errors.OrderNotFound)
@@ -132,8 +137,8 @@ def test_unknown_and_final_orders(kraken):
 
 def test_resting_orders_fill_when_the_market_moves_or_on_demand(kraken):
     sim = kraken.simulator
-    low = kraken.place_order("BTC/USD", "buy", "limit", D("0.02"), D("29000.0"))
-    other = kraken.place_order("BTC/USD", "buy", "limit", D("0.02"), D("25000.0"))
+    low = place(kraken, "BTC/USD", "buy", "limit", D("0.02"), D("29000.0"))
+    other = place(kraken, "BTC/USD", "buy", "limit", D("0.02"), D("25000.0"))
     sim.fill(other.id, D("0.005"))
     assert kraken.order(other.id).status is OrderStatus.PARTIALLY_FILLED
     sim.set_price("XBTUSD", D("28000"))
@@ -144,7 +149,7 @@ def test_resting_orders_fill_when_the_market_moves_or_on_demand(kraken):
 
 
 def test_trading_restrictions_by_status(kraken):
-    resting = kraken.place_order("BTC/USD", "buy", "limit", D("0.01"), D("20000.0"))
+    resting = place(kraken, "BTC/USD", "buy", "limit", D("0.01"), D("20000.0"))
     kraken.simulator.set_status("cancel_only")
     with pytest.raises(errors.OnMaintenance):
         kraken.place_order("BTC/USD", "buy", "limit", D("0.01"), D("20000.0"))

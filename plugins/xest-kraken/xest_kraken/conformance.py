@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from xest.models import OrderStatus, Side, Status
+from xest.models import OrderStatus, OrderType, Quote, Side, Status, TimeInForce
 
 SOURCE = "Kraken Spot REST API documentation (docs.kraken.com), response examples"
 D = Decimal
@@ -62,6 +62,19 @@ def error_cases() -> list[dict[str, Any]]:
         {"name": text, "body": {"error": [text]}, "error": error, "code": text}
         for text, error in ERRORS
     ]
+
+
+def _doc_quote() -> Quote:
+    """A quote to accept against the documented AddOrder answer (buy 1.45 BTC at 27500)."""
+    return Quote(
+        id="0b7a4c1e-3f5d-4e2a-9c8b-6d1e2f3a4b5c",
+        symbol="BTC/USD",
+        side=Side.BUY,
+        amount=D("1.45"),
+        price=D("27500.0"),
+        cost=D("39875.0"),
+        expires_at=datetime(2100, 1, 1, tzinfo=UTC),
+    )
 
 
 def recorded_cases() -> list[dict[str, Any]]:
@@ -236,16 +249,68 @@ def recorded_cases() -> list[dict[str, Any]]:
         case(
             "AddOrder",
             "place_order",
+            {"POST /0/private/AddOrder": "add_order"},
             {
-                "POST /0/private/AddOrder": "add_order",
-                "POST /0/private/QueryOrders": "query_orders",
+                "id": "OU22CG-KLAF2-FWUDD7",
+                "symbol": "BTC/USD",
+                "side": Side.BUY,
+                "status": OrderStatus.PENDING,
+                "price": D("27500.0"),
             },
-            {"id": "OU22CG-KLAF2-FWUDD7", "symbol": "BTC/USD", "side": Side.BUY},
             "BTC/USD",
             "buy",
             "limit",
             D("1.45"),
             D("27500.0"),
+        ),
+        case(
+            "Ticker (several pairs)",
+            "tickers",
+            {"GET /0/public/Ticker": "ticker"},
+            {"BTC/USD.bid": D("30300.00000"), "BTC/USD.id": "XXBTZUSD"},
+            ["BTC/USD"],
+        ),
+        case(
+            "CancelOrder",
+            "cancel_order",
+            {
+                "POST /0/private/CancelOrder": "cancel_order",
+                "POST /0/private/QueryOrders": "query_orders",
+            },
+            {"id": "OMMDB2-FSB6Z-7W3HPO", "symbol": "BTC/USD"},
+            "OMMDB2-FSB6Z-7W3HPO",
+        ),
+        case(
+            "Quote from Depth",
+            "quote",
+            {"GET /0/public/Depth": "depth", "GET /0/public/Time": "time"},
+            {
+                "price": D("30387.90000"),
+                "cost": D("91163.70000"),
+                "amount": D("3"),
+                "side": Side.BUY,
+            },
+            "BTC/USD",
+            "buy",
+            D("3"),
+        ),
+        case(
+            "Quote accepted with AddOrder",
+            "accept_quote",
+            {
+                "GET /0/public/Time": "time",
+                "POST /0/private/OpenOrders": "open_orders",
+                "POST /0/private/ClosedOrders": "closed_orders",
+                "POST /0/private/AddOrder": "add_order",
+                "POST /0/private/QueryOrders": "query_orders",
+            },
+            {
+                "id": "OU22CG-KLAF2-FWUDD7",
+                "type": OrderType.LIMIT,
+                "time_in_force": TimeInForce.IOC,
+                "price": D("27500.0"),
+            },
+            _doc_quote(),
         ),
     ]
 

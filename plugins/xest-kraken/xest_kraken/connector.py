@@ -8,6 +8,7 @@ signing in :mod:`xest_kraken.signing`, endpoints and rate limits in :mod:`xest_k
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,6 +67,8 @@ class KrakenConnector(KrakenTrading, Connector):
     def __init__(self, transport: Any, credentials: Any = None) -> None:
         super().__init__(transport, credentials)
         self._names: dict[str, Market] = {}
+        self._accepted: set[str] = set()  # quote ids this connector executed
+        self._accept_lock = threading.Lock()
 
     # -- transport hooks -------------------------------------------------------------------------
 

@@ -164,6 +164,8 @@ class KrakenTrading:
     ) -> Order:
         """Place a market or limit order (``validate=True``: Kraken checks it, places nothing).
 
+        Kraken's AddOrder answers with the order id only, so the returned Order has status
+        ``pending``: read it with ``order(id)`` (the account agent follows it to its end).
         A validate-only answer comes back as an Order with ``id == ""`` (nothing was placed),
         status ``pending`` and ``raw["validate"] is True``.
         """
@@ -213,24 +215,20 @@ class KrakenTrading:
                 time_in_force=tif,
                 raw={"validate": True, **result},
             )
-        txid = result["txid"][0]
-        try:
-            return self.order(txid)
-        except errors.XestError as exc:
-            # Placed, but its state could not be read back: say so rather than fail.
-            log.warning("kraken order %s placed; reading it back failed: %s", txid, exc)
-            return Order(
-                id=txid,
-                symbol=m.symbol,
-                side=side,
-                type=kind,
-                status=OrderStatus.PENDING,
-                amount=amount,
-                price=params.get("price"),
-                client_id=client_id,
-                time_in_force=tif,
-                raw=result,
-            )
+        # AddOrder answers only the id: nothing else is sent after a placement (a failure then
+        # would read as a failed placement). The order is pending until read with order().
+        return Order(
+            id=result["txid"][0],
+            symbol=m.symbol,
+            side=side,
+            type=kind,
+            status=OrderStatus.PENDING,
+            amount=amount,
+            price=params.get("price"),
+            client_id=client_id,
+            time_in_force=tif,
+            raw=result,
+        )
 
     def cancel_order(
         self,
@@ -335,20 +333,52 @@ class KrakenTrading:
         )
 
     def accept_quote(self, quote: Quote) -> Order:
-        """Execute a quote: a limit IOC order at the quoted price, with a client id derived from
-        the quote id (so a lost answer can be looked up by it)."""
-        if self._server_now() >= quote.expires_at:
-            raise errors.QuoteExpired(
-                f"quote {quote.id} expired at {quote.expires_at:%H:%M:%S} (server time); "
-                "ask for a new quote",
-                exchange=self.exchange,
+        """Execute a quote once: a limit IOC order at the quoted price, with a client order id
+        derived from the quote id.
+
+        The derived id makes acceptance checkable on the exchange: if an order with it already
+        exists (from this process or another, or after a lost answer), the quote was executed
+        and QuoteAlreadyExecuted is raised instead of trading twice.
+        """
+        client_id = quotes.client_id_for(quote.id)
+        with self._accept_lock:
+            if quote.id in self._accepted:
+                raise self._already(quote, None)
+            if self._server_now() >= quote.expires_at:
+                raise errors.QuoteExpired(
+                    f"quote {quote.id} expired at {quote.expires_at:%H:%M:%S} (server time); "
+                    "ask for a new quote",
+                    exchange=self.exchange,
+                )
+            try:
+                existing = self.order(client_id=client_id, symbol=quote.symbol)
+            except errors.OrderNotFound:
+                existing = None
+            if existing is not None:
+                self._accepted.add(quote.id)
+                raise self._already(quote, existing.id)
+            placed = self.place_order(
+                quote.symbol,
+                quote.side,
+                OrderType.LIMIT,
+                quote.amount,
+                quote.price,
+                time_in_force=TimeInForce.IOC,
+                client_id=client_id,
             )
-        return self.place_order(
-            quote.symbol,
-            quote.side,
-            OrderType.LIMIT,
-            quote.amount,
-            quote.price,
-            time_in_force=TimeInForce.IOC,
-            client_id=quotes.client_id_for(quote.id),
+            self._accepted.add(quote.id)
+        # An IOC order is final at once: show its fills. The quote is executed either way, so
+        # a failed read-back returns the pending snapshot rather than an error.
+        try:
+            return self.order(placed.id)
+        except errors.XestError as exc:
+            log.warning("kraken quote order %s placed; reading it back failed: %s", placed.id, exc)
+            return placed
+
+    def _already(self, quote: Quote, order_id: str | None) -> errors.QuoteAlreadyExecuted:
+        which = f" by order {order_id}" if order_id else ""
+        return errors.QuoteAlreadyExecuted(
+            f"quote {quote.id} was already executed{which}; a quote executes once, "
+            "ask for a new quote",
+            exchange=self.exchange,
         )
