@@ -38,9 +38,9 @@ def test_open_with_sim_true_uses_the_registered_simulator():
 
 def test_status_and_maintenance(client, sim):
     assert client.status().status is Status.ONLINE
-    sim.set_status(1, "system maintenance")
+    sim.set_status(1)
     status = client.status()
-    assert status.status is Status.MAINTENANCE and status.message == "system maintenance"
+    assert status.status is Status.MAINTENANCE and status.message == "system_maintenance"
 
 
 def test_server_time_feeds_the_clock(client, sim):

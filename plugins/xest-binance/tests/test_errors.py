@@ -62,6 +62,10 @@ def test_convert_errors_are_told_apart_by_their_text():
         400, {"code": 345105, "msg": "Quote is invalid or does not exist."}, {}, path
     )
     assert type(unknown) is errors.InvalidQuote
+    caused = error_for(
+        400, {"code": 345199, "msg": "Convert failure caused by risk control."}, {}, path
+    )
+    assert type(caused) is errors.ExchangeError  # "caused" does not read as "used"
     # The same words elsewhere are not about quotes.
     assert type(error_for(400, {"code": 345103, "msg": "expired"}, {}, "/api/v3/order")) is (
         errors.ExchangeError

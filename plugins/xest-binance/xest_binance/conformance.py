@@ -113,7 +113,7 @@ def recorded_cases() -> list[dict[str, Any]]:
             "name": "system status",
             "operation": "status",
             "responses": {"GET /sapi/v1/system/status": _raw("system_status_maintenance")},
-            "values": {"status": "maintenance", "message": "system maintenance"},
+            "values": {"status": "maintenance", "message": "system_maintenance"},
             "source": SOURCE,
         },
         {

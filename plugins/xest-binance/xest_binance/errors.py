@@ -22,6 +22,7 @@ _NOT_FOUND = {-2013, -2026}
 _UNAVAILABLE = {-1001, -1006, -1007, -1008, -1016}
 _BAN_UNTIL = re.compile(r"banned until (\d{10,})")
 _PARAM = re.compile(r"[Pp]aram(?:eter)? '([^']+)'")
+_SPENT = re.compile(r"\b(already|executed|used|accepted)\b")
 _FILTER = re.compile(r"Filter failure: ([A-Z_]+)")
 
 
@@ -144,7 +145,7 @@ def _convert_error(code: int, msg: str, said: str) -> errors.XestError | None:
     low = msg.lower()
     if "expire" in low:
         return errors.QuoteExpired(f"{said}: ask for a new quote", exchange=EXCHANGE, code=code)
-    if any(word in low for word in ("already", "executed", "used", "accepted")):
+    if _SPENT.search(low):
         return errors.QuoteAlreadyExecuted(
             f"{said}: a quote executes once; ask for a new quote", exchange=EXCHANGE, code=code
         )

@@ -79,7 +79,7 @@ class BinanceSimulator(LoopbackServer):
             account = self.exchange_state.new_account(amounts)
             return account.key, account.secret
 
-    def set_status(self, status: int = 1, msg: str = "system maintenance") -> None:
+    def set_status(self, status: int = 1, msg: str = "system_maintenance") -> None:
         """What ``/sapi/v1/system/status`` says: 0 normal, 1 maintenance."""
         self.system_status = (status, msg if status else "normal")
 
