@@ -249,7 +249,7 @@ def _created(order: Order) -> float:
     return order.created.timestamp() if order.created else 0.0
 
 
-def enum_value(cls: Any, value: Any, what: str) -> Any:
+def enum_value(cls: Any, value: Any, what: str, error: type = errors.InvalidOrder) -> Any:
     if isinstance(value, cls):
         return value
     text = str(value).upper() if cls is TimeInForce else str(value).lower()
@@ -257,13 +257,11 @@ def enum_value(cls: Any, value: Any, what: str) -> Any:
         return cls(text)
     except ValueError:
         choices = ", ".join(v.value for v in cls)
-        raise errors.InvalidOrder(
-            f"{what} must be one of {choices}, got {value!r}", exchange="binance"
-        ) from None
+        raise error(f"{what} must be one of {choices}, got {value!r}", exchange="binance") from None
 
 
-def decimal_value(value: Any, what: str) -> Decimal:
+def decimal_value(value: Any, what: str, error: type = errors.InvalidOrder) -> Decimal:
     try:
         return to_decimal(value)
     except (TypeError, ValueError) as exc:
-        raise errors.InvalidOrder(f"{what}: {exc}", exchange="binance") from None
+        raise error(f"{what}: {exc}", exchange="binance") from None

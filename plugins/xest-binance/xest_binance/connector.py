@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from xest import errors
-from xest.connector import Connector
+from xest.connector import OPERATIONS, Connector
 from xest.credentials import Credentials
 from xest.models import (
     Candle,
@@ -41,50 +41,16 @@ from xest_binance.errors import error_for
 from xest_binance.signing import DEFAULT_RECV_WINDOW, MAX_RECV_WINDOW, sign_request
 
 TESTNET_URL = "https://testnet.binance.vision"
-KLINE_INTERVALS = (
-    "1s",
-    "1m",
-    "3m",
-    "5m",
-    "15m",
-    "30m",
-    "1h",
-    "2h",
-    "4h",
-    "6h",
-    "8h",
-    "12h",
-    "1d",
-    "3d",
-    "1w",
-    "1M",
-)
+# fmt: off
+KLINE_INTERVALS = ("1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h",
+                   "1d", "3d", "1w", "1M")
+# fmt: on
 
 
 class BinanceConnector(AccountOperations, ConvertOperations, Connector):
     exchange = "binance"
     default_url = "https://api.binance.com"
-    capabilities = frozenset(
-        {
-            "status",
-            "server_time",
-            "markets",
-            "ticker",
-            "tickers",
-            "order_book",
-            "candles",
-            "trades",
-            "balances",
-            "open_orders",
-            "closed_orders",
-            "order",
-            "place_order",
-            "cancel_order",
-            "my_trades",
-            "quote",
-            "accept_quote",
-        }
-    )
+    capabilities = frozenset(OPERATIONS)  # every operation xest defines
     rate_limits = ep.RATE_LIMITS
     time_resolution = timedelta(milliseconds=1)
     candle_intervals = KLINE_INTERVALS
@@ -100,7 +66,13 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
     ) -> None:
         super().__init__(transport, credentials)
         if recv_window is None:
-            recv_window = int(os.environ.get("XEST_BINANCE_RECV_WINDOW", DEFAULT_RECV_WINDOW))
+            setting = os.environ.get("XEST_BINANCE_RECV_WINDOW", str(DEFAULT_RECV_WINDOW))
+            try:
+                recv_window = int(setting)
+            except ValueError:
+                raise errors.ConfigError(
+                    f"XEST_BINANCE_RECV_WINDOW must be a whole number of ms, got {setting!r}"
+                ) from None
         if not 0 < recv_window <= MAX_RECV_WINDOW:
             raise errors.ConfigError(
                 f"recv_window must be between 1 and {MAX_RECV_WINDOW} ms, got {recv_window}"

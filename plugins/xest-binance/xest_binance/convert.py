@@ -39,8 +39,8 @@ class ConvertOperations:
     ) -> Quote:
         """A firm convert quote to buy or sell ``amount`` of the base asset of ``symbol``."""
         self._need_credentials("quote")
-        side_ = enum_value(Side, side, "side")
-        qty = decimal_value(amount, "amount")
+        side_ = enum_value(Side, side, "side", errors.InvalidQuote)
+        qty = decimal_value(amount, "amount", errors.InvalidQuote)
         if qty <= 0:
             raise errors.InvalidQuote(f"amount must be positive, got {qty}", exchange=self.exchange)
         m = self.market(symbol)
