@@ -180,6 +180,10 @@ def test_histories_are_paged(kraken):
     assert len(trades) == 56 and len({t.id for t in trades}) == 56
     assert [t.timestamp for t in trades] == sorted(t.timestamp for t in trades)
     assert kraken.my_trades(limit=3) == trades[-3:]
+    assert kraken.my_trades(since=trades[10].timestamp, limit=2) == trades[11:13]
+    orders = kraken.closed_orders("DOGE/USD")
+    later = kraken.closed_orders("DOGE/USD", since=orders[49].updated)
+    assert [o.id for o in later] == [o.id for o in orders[50:]]
 
 
 def test_a_quote_from_the_book_accepted_as_a_limit_ioc_order(kraken):

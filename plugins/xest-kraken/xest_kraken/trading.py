@@ -98,7 +98,9 @@ class KrakenTrading:
         self, symbol: str | None = None, since: datetime | None = None
     ) -> list[Order]:
         rows = self._paged(ep.CLOSED_ORDERS, "closed", {"start": unix(since)})
-        return self._orders(rows, symbol)
+        found = self._orders(rows, symbol)
+        # ``start`` has whole seconds; the exact cut is made here.
+        return [o for o in found if since is None or (o.updated or o.created or since) > since]
 
     def _paged(
         self, endpoint: Any, key: str, params: dict[str, Any], enough: int | None = None
@@ -261,16 +263,20 @@ class KrakenTrading:
         self, symbol: str | None = None, since: datetime | None = None, limit: int | None = None
     ) -> list[Trade]:
         wanted = self.market(symbol).symbol if symbol else None
-        rows = self._paged(
-            ep.TRADES_HISTORY, "trades", {"start": unix(since)}, enough=None if wanted else limit
-        )
+        # Kraken lists newest first: with neither a symbol filter nor a start, the first pages
+        # hold the most recent trades and paging can stop early.
+        enough = limit if wanted is None and since is None else None
+        rows = self._paged(ep.TRADES_HISTORY, "trades", {"start": unix(since)}, enough=enough)
         out = []
         for txid, info in rows.items():
             try:
                 trade = parse.trade(txid, info, self._pair)
             except errors.BadSymbol:
                 continue
-            if wanted is None or trade.symbol == wanted:
+            # ``start`` has whole seconds; the exact cut is made here.
+            if (wanted is None or trade.symbol == wanted) and (
+                since is None or trade.timestamp > since
+            ):
                 out.append(trade)
         out.sort(key=lambda t: t.timestamp)
         if limit:
