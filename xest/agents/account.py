@@ -1,0 +1,456 @@
+"""The account agent: one account's balances, orders and quotes, held locally.
+
+It needs credentials. In the background (``start()``) it polls balances and open orders, keeps
+the history of balance snapshots, and follows every order it placed or was asked to follow
+until the order is final, emitting events on the way. Without the thread, every operation
+still works, and ``TrackedOrder.wait()`` polls by itself.
+
+Orders and quotes are live objects from the account's registry (:mod:`xest.agents.tracking`):
+one per id in the process, shared by every caller and by every agent of the same account.
+
+Events: ``balance`` (one per asset that changed: old and new :class:`~xest.models.Balance`,
+``None`` when it appeared or vanished), the order events of
+:class:`~xest.agents.live.OrderEvents`, ``quote_executed`` / ``quote_expired`` /
+``quote_failed``, ``order_lost`` (a followed order the exchange no longer knows), and the base
+``poll_failed`` / ``poll_recovered``.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from xest import errors
+from xest.agents.base import Agent
+from xest.agents.live import LiveQuote, OrderEvents, TrackedOrder
+from xest.agents.tracking import Registry
+from xest.models import Balance, Order, OrderType, Quote, Side, TimeInForce
+from xest.trading import OrderRequest, place_once, prepare_order
+
+__all__ = ["BALANCE", "ORDER_LOST", "AccountAgent", "BalanceSnapshot"]
+
+log = logging.getLogger("xest.agents")
+
+BALANCE = "balance"
+ORDER_LOST = "order_lost"
+_LOST_AFTER = 3  # consecutive "no such order" answers before a followed order is given up
+
+
+@attrs.frozen
+class BalanceSnapshot:
+    """The balances as one poll saw them (kept when they differ from the previous poll)."""
+
+    at: datetime
+    balances: Mapping[str, Balance]
+
+
+class AccountAgent(Agent):
+    """One account on one exchange. Several run side by side, one per account.
+
+    ``clock`` is the exchange's :class:`~xest.clock.RemoteClock` and ``refresh_clock`` a
+    callable that takes a fresh server-time reading (the facade's ``server_time``): quote
+    deadlines are checked against the estimated server time, refreshed when its error exceeds
+    ``max_clock_error`` seconds. ``lookup_delay``, ``attempts`` and ``lookups`` tune the
+    reconciliation of lost placement answers (:func:`xest.trading.place_once`).
+    """
+
+    def __init__(
+        self,
+        connector: Any,
+        *,
+        clock: Any = None,
+        refresh_clock: Callable[[], Any] | None = None,
+        balance_interval: float = 10.0,
+        orders_interval: float = 2.0,
+        stale_after: int = 3,
+        history: int = 1000,
+        max_clock_error: float = 2.0,
+        lookup_delay: float = 0.2,
+        attempts: int = 3,
+        lookups: int = 3,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        credentials = connector.credentials
+        if credentials is None:
+            raise errors.AuthenticationError(
+                f"an account needs API credentials for {connector.exchange}: configure an "
+                "account (see `xest accounts list`), set XEST_<EXCHANGE>_KEY and _SECRET, or "
+                "pass key= and secret=",
+                exchange=connector.exchange,
+            )
+        self.account = credentials.account or "default"
+        super().__init__(
+            f"{connector.exchange}:{self.account}",
+            history=history,
+            stale_after=stale_after,
+            monotonic=monotonic,
+        )
+        self.connector = connector
+        self.clock = clock
+        self.max_clock_error = max_clock_error
+        self.lookup_delay = lookup_delay
+        self.attempts = attempts
+        self.lookups = lookups
+        self._refresh_clock = refresh_clock
+        self._clock_tried = -float("inf")
+        self._sleep = sleep
+        self.registry = Registry.for_account(
+            connector.exchange, connector.transport.base_url, credentials.key
+        )
+        self.registry.attach(self)
+        self._balances: dict[str, Balance] | None = None
+        self._balances_at: datetime | None = None
+        self._snapshots: collections.deque[BalanceSnapshot] = collections.deque(maxlen=history)
+        self._open: list[TrackedOrder] = []
+        self._misses: dict[str, int] = {}
+        caps = connector.capabilities
+        if "balances" in caps:
+            self.add_task("balances", self._poll_balances, balance_interval)
+        if "open_orders" in caps or "order" in caps:
+            self.add_task("orders", self._poll_orders, orders_interval)
+
+    @property
+    def exchange(self) -> str:
+        return self.connector.exchange
+
+    # -- state -----------------------------------------------------------------------------------
+
+    @property
+    def balances(self) -> dict[str, Balance] | None:
+        """The balances the last successful poll saw (None before one); see ``is_stale``."""
+        with self._lock:
+            return None if self._balances is None else dict(self._balances)
+
+    @property
+    def balances_at(self) -> datetime | None:
+        return self._balances_at
+
+    def balance_history(self) -> tuple[BalanceSnapshot, ...]:
+        """Every distinct balance snapshot seen, oldest first (bounded)."""
+        with self._lock:
+            return tuple(self._snapshots)
+
+    @property
+    def open_orders(self) -> list[TrackedOrder]:
+        """The orders open at the last poll (live objects)."""
+        with self._lock:
+            return [t for t in self._open if not t.is_final]
+
+    @property
+    def tracked(self) -> list[TrackedOrder]:
+        """Orders being followed until final."""
+        return self.registry.pending()
+
+    def server_now(self) -> datetime:
+        """The estimated exchange time, refreshed when its error bound is too wide."""
+        if self.clock is None:
+            return datetime.now(UTC)
+        if self._refresh_clock is not None and self.clock.needs_refresh(self.max_clock_error):
+            now = time.monotonic()
+            if now - self._clock_tried > 5.0:  # a failing exchange is not asked at every call
+                self._clock_tried = now
+                try:
+                    self._refresh_clock()
+                except errors.XestError as exc:
+                    log.debug("%s: server time refresh failed: %s", self.name, exc)
+        return self.clock.now().time
+
+    # -- polling ---------------------------------------------------------------------------------
+
+    def _poll_balances(self) -> dict[str, Balance]:
+        balances = self.connector.balances()
+        at = datetime.now(UTC)
+        with self._lock:
+            old = self._balances
+            self._balances, self._balances_at = dict(balances), at
+            if old != balances:
+                self._snapshots.append(BalanceSnapshot(at, dict(balances)))
+        if old is not None:
+            for asset in sorted(set(old) | set(balances)):
+                before, after = old.get(asset), balances.get(asset)
+                if before != after:
+                    self.emit(
+                        BALANCE, old=before, new=after, asset=asset, change=_delta(before, after)
+                    )
+        return balances
+
+    def _poll_orders(self) -> int:
+        """Open orders, then every followed order not among them; returns how many changed."""
+        seen: set[str] = set()
+        if "open_orders" in self.connector.capabilities:
+            opened = [self._track(o) for o in self.connector.open_orders()]
+            seen = {t.id for t in opened}
+            with self._lock:
+                self._open = opened
+        failure: Exception | None = None
+        for tracked in self.registry.pending():
+            if tracked.id in seen:
+                continue
+            try:
+                self._refresh(tracked)
+            except errors.NetworkError as exc:
+                failure = exc
+        self.registry.sweep_quotes()
+        if failure is not None:
+            raise failure  # recorded as a failed poll; the rest was still done
+        return len(seen)
+
+    def _after_poll(self) -> None:
+        self.registry.sweep_quotes()
+
+    # -- orders ----------------------------------------------------------------------------------
+
+    def _new(self, order: Order) -> TrackedOrder:
+        return TrackedOrder(
+            order,
+            refresh=self._refresh,
+            cancel=lambda t: self.cancel_order(t.id, symbol=t.symbol).snapshot,
+            followed=self.registry.followed,
+            sink=self.registry.emit,
+        )
+
+    def _track(self, order: Order) -> TrackedOrder:
+        tracked, is_new = self.registry.add(order, self._new)
+        if is_new:
+            self.registry.emit(
+                OrderEvents.NEW, None, order, {"order_id": order.id, "symbol": order.symbol}
+            )
+        return tracked
+
+    def track(
+        self, order: Order | TrackedOrder | str, *, symbol: str | None = None
+    ) -> TrackedOrder:
+        """Follow an order (a snapshot, or an id to look up) until it is final."""
+        if isinstance(order, TrackedOrder):
+            return order
+        if isinstance(order, Order):
+            return self._track(order)
+        return self.order(order, symbol=symbol)
+
+    def _refresh(self, tracked: TrackedOrder) -> None:
+        try:
+            snapshot = self.connector.order(tracked.id, symbol=tracked.symbol)
+        except errors.OrderNotFound:
+            misses = self._misses[tracked.id] = self._misses.get(tracked.id, 0) + 1
+            if misses >= _LOST_AFTER:
+                self._misses.pop(tracked.id, None)
+                self.registry.settled(tracked)
+                self.emit(ORDER_LOST, new=tracked.snapshot, order_id=tracked.id)
+            return
+        self._misses.pop(tracked.id, None)
+        self.registry.order(snapshot, self._new)
+
+    def order(
+        self,
+        order_id: str | None = None,
+        *,
+        client_id: str | None = None,
+        symbol: str | None = None,
+        refresh: bool = True,
+    ) -> TrackedOrder:
+        """The live object of an order, by exchange id or client id; final orders are answered
+        from memory, others are asked for (unless ``refresh=False``)."""
+        if order_id is None and client_id is None:
+            raise errors.InvalidOrder("give an order id or a client order id")
+        tracked = self.registry.find(order_id, client_id=client_id)
+        if tracked is not None and (tracked.is_final or not refresh):
+            return tracked
+        if tracked is not None:
+            order_id, symbol = tracked.id, symbol or tracked.symbol
+        snapshot = self.connector.order(order_id, client_id=client_id, symbol=symbol)
+        return self._track(snapshot)
+
+    def place_order(
+        self,
+        symbol: str,
+        side: Side | str,
+        type: OrderType | str,
+        amount: Decimal | str | int,
+        price: Decimal | str | int | None = None,
+        *,
+        time_in_force: TimeInForce | str | None = None,
+        client_id: str | None = None,
+        validate: bool = False,
+    ) -> TrackedOrder | Order:
+        """Check, round, place exactly once, and follow the order until final.
+
+        With ``validate=True`` the exchange only checks the order: the answer is returned as is
+        (an :class:`~xest.models.Order` snapshot) and nothing is followed.
+        """
+        request = self.prepare_order(
+            symbol,
+            side,
+            type,
+            amount,
+            price,
+            time_in_force=time_in_force,
+            client_id=client_id,
+            validate=validate,
+        )
+        return self.submit(request)
+
+    def prepare_order(
+        self,
+        symbol: str,
+        side: Side | str,
+        type: OrderType | str,
+        amount: Any,
+        price: Any = None,
+        *,
+        time_in_force: TimeInForce | str | None = None,
+        client_id: str | None = None,
+        validate: bool = False,
+    ) -> OrderRequest:
+        """The order as it would be sent (rounded, checked, with a client id), not sent."""
+        market = self.connector.market(symbol) if "markets" in self.connector.capabilities else None
+        return prepare_order(
+            market,
+            side,
+            type,
+            amount,
+            price,
+            symbol=symbol,
+            time_in_force=time_in_force,
+            client_id=client_id,
+            validate=validate,
+        )
+
+    def submit(self, request: OrderRequest) -> TrackedOrder | Order:
+        """Place a prepared order exactly once (see :func:`xest.trading.place_once`)."""
+        order = place_once(
+            self.connector,
+            request,
+            attempts=self.attempts,
+            lookups=self.lookups,
+            lookup_delay=self.lookup_delay,
+            sleep=self._sleep,
+        )
+        if request.validate:
+            return order
+        return self._track(order)
+
+    def cancel_order(
+        self,
+        order_id: str | None = None,
+        *,
+        client_id: str | None = None,
+        symbol: str | None = None,
+    ) -> TrackedOrder:
+        """Cancel an order. Cancelling a final order raises InvalidOrder saying how it ended."""
+        if order_id is None and client_id is None:
+            raise errors.InvalidOrder("give an order id or a client order id to cancel")
+        tracked = self.registry.find(order_id, client_id=client_id)
+        if tracked is not None:
+            if tracked.is_final:
+                raise _already_final(tracked.snapshot)
+            order_id, client_id = tracked.id, None
+            symbol = symbol or tracked.symbol
+        for attempt in range(2):
+            try:
+                result = self.connector.cancel_order(order_id, client_id=client_id, symbol=symbol)
+            except errors.InvalidOrder as exc:
+                # Unknown or not cancellable: often because it just ended. Say how, if so.
+                current = self._peek(order_id, client_id, symbol)
+                if current is not None and current.is_final:
+                    raise _already_final(self._track(current).snapshot) from None
+                raise exc
+            except errors.NetworkError as exc:
+                if isinstance(exc, errors.RateLimited) or attempt:
+                    raise
+                current = self._peek(order_id, client_id, symbol)  # cancelling twice is harmless
+                if current is not None and current.is_final:
+                    return self._track(current)
+                continue
+            return self._track(result)
+        raise AssertionError("unreachable")
+
+    def _peek(
+        self, order_id: str | None, client_id: str | None, symbol: str | None
+    ) -> Order | None:
+        try:
+            return self.connector.order(order_id, client_id=client_id, symbol=symbol)
+        except errors.XestError:
+            return None
+
+    # -- quotes ----------------------------------------------------------------------------------
+
+    def quote(
+        self,
+        symbol: str,
+        side: Side | str,
+        amount: Decimal | str | int,
+        *,
+        valid_for: timedelta | None = None,
+    ) -> LiveQuote:
+        """A firm quote, held as the account's one live object for its id."""
+        request = prepare_order(None, side, OrderType.MARKET, amount, symbol=symbol)
+        snapshot = self.connector.quote(symbol, request.side, request.amount, valid_for=valid_for)
+        return self._live(snapshot)
+
+    def _live(self, snapshot: Quote) -> LiveQuote:
+        return self.registry.quote(
+            snapshot,
+            lambda q: LiveQuote(
+                q,
+                execute=self._execute_quote,
+                server_now=self.server_now,
+                reconcile=self._find_quote_order,
+                sink=self.registry.emit,
+            ),
+        )
+
+    def accept_quote(self, quote: LiveQuote | Quote | str) -> TrackedOrder:
+        """Execute a quote once; the resulting order is followed until final."""
+        if isinstance(quote, LiveQuote):
+            live = quote
+        elif isinstance(quote, Quote):
+            live = self._live(quote)
+        else:
+            found = self.registry.find_quote(str(quote))
+            if found is None:
+                raise errors.InvalidQuote(
+                    f"no quote {quote!r} in this session: ask for a quote first",
+                    exchange=self.exchange,
+                )
+            live = found
+        return live.accept()
+
+    def quotes(self) -> list[LiveQuote]:
+        """The quotes still open."""
+        self.registry.sweep_quotes()
+        return self.registry.open_quotes()
+
+    def _execute_quote(self, quote: Quote) -> TrackedOrder:
+        return self._track(self.connector.accept_quote(quote))
+
+    def _find_quote_order(self, quote: Quote) -> TrackedOrder | None:
+        """The order an acceptance produced, for a lost answer: a connector may offer
+        ``quote_order(quote)``; otherwise the order is looked up by the quote id as client id."""
+        finder = getattr(self.connector, "quote_order", None)
+        try:
+            if finder is not None:
+                order = finder(quote)
+            else:
+                order = self.connector.order(client_id=quote.id, symbol=quote.symbol)
+        except errors.OrderNotFound:
+            return None
+        return self._track(order)
+
+
+def _already_final(order: Order) -> errors.InvalidOrder:
+    return errors.InvalidOrder(
+        f"order {order.id} is already {order.status.value} "
+        f"({order.filled}/{order.amount} filled): there is nothing to cancel"
+    )
+
+
+def _delta(before: Balance | None, after: Balance | None) -> Decimal:
+    return (after.total if after else Decimal(0)) - (before.total if before else Decimal(0))
