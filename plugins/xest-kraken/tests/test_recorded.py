@@ -13,7 +13,7 @@ import pytest
 from kraken_helpers import Replay, connector
 from xest_kraken.conformance import error_cases, raw, recorded_cases
 
-from xest.models import Balance
+from xest.models import Balance, Status
 from xest.testing import RecordedCase
 
 
@@ -86,3 +86,26 @@ def test_error_envelopes_answered_with_http_200_map_to_xest_errors(case):
         connector(server.url).status()
     assert caught.value.code == case.code
     assert case.code in str(caught.value)
+
+
+def test_a_status_kraken_adds_later_reads_as_unknown():
+    body = {"error": [], "result": {"status": "limit_only", "timestamp": "2023-07-06T18:52:00Z"}}
+    with Replay({"/0/public/SystemStatus": body}) as server:
+        status = connector(server.url).status()
+    assert status.status is Status.UNKNOWN and "limit_only" in status.message
+
+
+def test_the_plugin_hands_its_cases_to_the_conformance_suite():
+    from xest import plugins
+
+    registered, failed = plugins.collect("xest_recorded_payloads")
+    assert "kraken" not in failed
+    names = {
+        args[1]["name"] for calls in registered.values() for args in calls if args[0] == "kraken"
+    }
+    assert {"Ticker", "AssetPairs", "BalanceEx", "AddOrder"} <= names
+    registered, _ = plugins.collect("xest_error_payloads")
+    texts = {
+        args[1]["code"] for calls in registered.values() for args in calls if args[0] == "kraken"
+    }
+    assert "EAPI:Invalid nonce" in texts

@@ -22,6 +22,7 @@ from xest.models import (
     OrderBook,
     PublicTrade,
     ServerTime,
+    Status,
     Ticker,
 )
 from xest_kraken import endpoints as ep
@@ -30,6 +31,13 @@ from xest_kraken.errors import check_payload
 from xest_kraken.trading import KrakenTrading, unix
 
 log = logging.getLogger("xest.kraken")
+
+
+def _limited(rows: list, since: datetime | None, limit: int | None) -> list:
+    """The first ``limit`` rows after ``since``, or the latest ``limit`` without it."""
+    if not limit:
+        return rows
+    return rows[:limit] if since else rows[-limit:]
 
 
 class KrakenConnector(KrakenTrading, Connector):
@@ -131,7 +139,11 @@ class KrakenConnector(KrakenTrading, Connector):
         result = self._result(ep.SYSTEM_STATUS)
         stamp = result.get("timestamp")
         updated = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
-        return ExchangeStatus(status=result["status"], updated=updated, raw=result)
+        try:
+            status, message = Status(result["status"]), ""
+        except ValueError:  # a state Kraken added after this connector was written
+            status, message = Status.UNKNOWN, f"Kraken says {result['status']!r}"
+        return ExchangeStatus(status=status, message=message, updated=updated, raw=result)
 
     def server_time(self) -> ServerTime:
         # unixtime, not rfc1123: the latter has a two-digit year.
@@ -187,7 +199,7 @@ class KrakenConnector(KrakenTrading, Connector):
         result = self._result(ep.OHLC, params)
         rows = self._only(result, m)
         found = parse.candles(m, interval, rows)
-        return found[-limit:] if limit else found
+        return _limited(found, since, limit)
 
     def trades(
         self, symbol: str, since: datetime | None = None, limit: int | None = None
@@ -196,7 +208,7 @@ class KrakenConnector(KrakenTrading, Connector):
         params = {"pair": m.id, "since": unix(since), "count": limit}
         rows = self._only(self._result(ep.TRADES, params), m)
         found = parse.public_trades(m, rows)
-        return found[-limit:] if limit else found
+        return _limited(found, since, limit)
 
     def _only(self, result: dict[str, Any], m: Market) -> Any:
         """The one pair entry of a single-pair answer (next to cursors such as ``last``)."""
