@@ -9,7 +9,6 @@ makes every process wait, a 418 ban makes every process refuse calls until the b
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 import re
@@ -49,6 +48,12 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._file: LockedFile | None = None
+        self._headers = [
+            (bucket, policy)
+            for bucket, policy in self.policies.items()
+            if isinstance(policy, WeightWindow) and policy.header
+        ]
+        self._last: tuple[bytes, dict[str, Any]] = (b"", {})
 
     @property
     def file(self) -> LockedFile:
@@ -56,24 +61,23 @@ class RateLimiter:
             directory = self._directory or private_dir("limits")
             slug = re.sub(r"[^a-z0-9_-]", "_", self.exchange.lower())[:40]
             digest = hashlib.sha256(self.host.encode()).hexdigest()[:16]
-            self._file = LockedFile(directory / f"{slug}-{digest}.json")
+            self._file = LockedFile(directory / f"{slug}-{digest}.state")
         return self._file
 
     # -- state -----------------------------------------------------------------------------------
 
     def _load(self) -> dict[str, Any]:
         raw = self.file.read()
-        if not raw:
-            return {}
-        try:
-            state = json.loads(raw)
-        except ValueError:  # a torn or foreign file: start afresh rather than fail every call
-            return {}
-        return state if isinstance(state, dict) else {}
+        last_raw, last_state = self._last
+        if raw and raw == last_raw:  # nobody else wrote since we did: skip parsing
+            return {**last_state, "buckets": dict(last_state.get("buckets", {}))}
+        return parse_state(raw)
 
     def _save(self, state: dict[str, Any]) -> None:
         state["exchange"], state["host"] = self.exchange, self.host  # for `xest cache info`
-        self.file.write(json.dumps(state, separators=(",", ":")).encode())
+        raw = format_state(state)
+        self.file.write(raw)
+        self._last = (self.file.last_written, state)
 
     def state(self) -> dict[str, Any]:
         """A snapshot of the shared state (for tests and ``xest cache info``)."""
@@ -89,6 +93,7 @@ class RateLimiter:
         wait would exceed ``max_wait`` (``max_wait=0``: never wait).
         """
         policy = self.policies.get(bucket)
+        bucket = _slot(bucket)
         waited = 0.0
         while True:
             with self.file.locked():
@@ -140,8 +145,8 @@ class RateLimiter:
     def observe(self, headers: Mapping[str, str]) -> None:
         """Resynchronise weight windows from the exchange's used-weight headers."""
         readings = []
-        for bucket, policy in self.policies.items():
-            if isinstance(policy, WeightWindow) and policy.header:
+        for bucket, policy in self._headers:
+            if policy.header:
                 value = _header(headers, policy.header)
                 if value is not None:
                     try:
@@ -155,6 +160,7 @@ class RateLimiter:
             now = self._clock()
             buckets = state.setdefault("buckets", {})
             for bucket, policy, used in readings:
+                bucket = _slot(bucket)
                 start = _window_start(now, policy.window)
                 old_start, old_used = buckets.get(bucket, (start, 0.0))
                 # The exchange counts calls we did not see (other machines behind the IP, other
@@ -184,6 +190,45 @@ class RateLimiter:
             return state["ban_until"]
 
 
+# The state file is a few lines of text, parsed on every call, so it is kept simpler than JSON:
+#   xest-limits <exchange> <host>
+#   <ban_until> <ban_status> <blocked_until>
+#   <bucket> <a> <b>          (counter: level, instant; window: start, used)
+
+
+def format_state(state: dict[str, Any]) -> bytes:
+    lines = [
+        f"xest-limits {_slot(state.get('exchange', '-'))} {_slot(state.get('host', '-'))}",
+        f"{float(state.get('ban_until', 0.0))!r} {int(state.get('ban_status', 0))} "
+        f"{float(state.get('blocked_until', 0.0))!r}",
+    ]
+    lines.extend(f"{name} {a!r} {b!r}" for name, (a, b) in state.get("buckets", {}).items())
+    return ("\n".join(lines) + "\n").encode()
+
+
+def parse_state(raw: bytes) -> dict[str, Any]:
+    """The state in ``raw``; an empty, torn or foreign file reads as a fresh state."""
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    try:
+        tag, exchange, host = lines[0].split()
+        ban_until, ban_status, blocked_until = lines[1].split()
+        state: dict[str, Any] = {
+            "exchange": exchange,
+            "host": host,
+            "ban_until": float(ban_until),
+            "ban_status": int(ban_status),
+            "blocked_until": float(blocked_until),
+            "buckets": {},
+        }
+        for line in lines[2:]:
+            if line.strip():
+                name, a, b = line.split()
+                state["buckets"][name] = (float(a), float(b))
+    except (IndexError, ValueError):
+        return {}
+    return state if tag == "xest-limits" else {}
+
+
 def active_restrictions(now: float | None = None) -> list[dict[str, Any]]:
     """Bans and Retry-After waits in force now, machine-wide (read without taking locks)."""
     from xest.http.storage import cache_dir
@@ -193,10 +238,10 @@ def active_restrictions(now: float | None = None) -> list[dict[str, Any]]:
     found = []
     if not directory.is_dir():
         return found
-    for path in sorted(directory.glob("*.json")):
+    for path in sorted(directory.glob("*.state")):
         try:
-            state = json.loads(path.read_bytes() or b"{}")
-        except (OSError, ValueError):
+            state = parse_state(path.read_bytes())
+        except OSError:
             continue
         for kind, field in (("banned", "ban_until"), ("waiting", "blocked_until")):
             until = float(state.get(field, 0.0))
@@ -237,6 +282,10 @@ def _spend(
             return 0.0
         return max(start + policy.window - now, 0.001)
     raise TypeError(f"unknown rate-limit policy {policy!r}")
+
+
+def _slot(bucket: str) -> str:
+    return bucket if bucket.isidentifier() else re.sub(r"\s", "_", bucket) or "_"
 
 
 def _window_start(now: float, window: float) -> float:

@@ -13,6 +13,7 @@ import fcntl
 import os
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,26 @@ def private_dir(*parts: str) -> Path:
     return path
 
 
+# Bumped in a forked child: descriptors (and their locks) opened before the fork belong to the
+# parent's open file descriptions, so the child must open its own. Cheaper than os.getpid().
+_generation = 0
+_files: weakref.WeakSet[LockedFile] = weakref.WeakSet()
+
+
+def _forked() -> None:
+    global _generation
+    _generation += 1
+    for lf in list(_files):  # a thread of the parent may have held one: it is gone now
+        lf._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def fork_generation() -> int:
+    return _generation
+
+
 class LockedFile:
     """A small state file read and written under an exclusive lock, across threads and processes.
 
@@ -59,41 +80,63 @@ class LockedFile:
         self.path = path
         self._lock = threading.Lock()
         self._fd: int | None = None
-        self._pid = 0
+        self._generation = -1
+        self._size = 0
+        self.last_written = b""
+        _files.add(self)
 
     def _descriptor(self) -> int:
-        if self._fd is None or self._pid != os.getpid():
+        if self._fd is None or self._generation != _generation:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
+            self._generation = _generation
         return self._fd
 
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[LockedFile]:
-        with self._lock:
-            fd = self._descriptor()
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield self
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+    def locked(self) -> LockedFile:
+        """``with lf.locked(): ...`` holds the lock (a plain context manager: this is on the
+        path of every request, and a generator-based one costs several microseconds)."""
+        return self
+
+    def __enter__(self) -> LockedFile:
+        self._lock.acquire()
+        try:
+            fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+        except BaseException:
+            self._lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
 
     def read(self) -> bytes:
         """The file's content; call inside :meth:`locked`."""
         fd = self._descriptor()
-        chunks = []
-        offset = 0
-        while True:
-            chunk = os.pread(fd, 65536, offset)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
-            offset += len(chunk)
+        data = os.pread(fd, 65536, 0)
+        if len(data) == 65536:
+            chunks = [data]
+            while chunk := os.pread(fd, 65536, sum(map(len, chunks))):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        self._size = len(data)
+        return data
 
     def write(self, data: bytes) -> None:
-        """Replace the content; call inside :meth:`locked`."""
+        """Replace the content; call inside :meth:`locked`, after :meth:`read`.
+
+        A shorter content is padded with spaces rather than truncated (formats here ignore
+        trailing whitespace): shrinking and regrowing a file costs the filesystem far more.
+        """
         fd = self._descriptor()
+        if len(data) < self._size <= 2 * len(data) + 64:
+            data = data.ljust(self._size)
         os.pwrite(fd, data, 0)
-        os.ftruncate(fd, len(data))
+        if len(data) != self._size:
+            os.ftruncate(fd, len(data))
+        self._size = len(data)
+        self.last_written = data  # exactly what a read now returns, padding included
 
 
 class StripedLocks:

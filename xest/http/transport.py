@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import threading
 import time
@@ -37,6 +36,7 @@ from xest.http.endpoint import (
 from xest.http.limiter import DEFAULT_BACKOFF, DEFAULT_BAN, RateLimiter, retry_after_seconds
 from xest.http.nonce import nonce_source
 from xest.http.redact import redact
+from xest.http.storage import fork_generation
 
 Signer = Callable[[PreparedRequest, Credentials, SigningContext], None]
 Checker = Callable[[Response], None]
@@ -50,23 +50,31 @@ log = logging.getLogger("xest.http")
 
 _pool_lock = threading.Lock()
 _pool: urllib3.PoolManager | None = None
-_pool_pid = 0
+_pool_generation = -1
 
 
 def pool() -> urllib3.PoolManager:
     """The process's one connection pool (thread safe, keep-alive; fresh after a fork, so a
     child never shares its parent's sockets)."""
-    global _pool, _pool_pid
-    with _pool_lock:
-        if _pool is None or _pool_pid != os.getpid():
-            _pool = urllib3.PoolManager(num_pools=16, maxsize=8, block=False, retries=False)
-            _pool_pid = os.getpid()
+    global _pool, _pool_generation
+    if _pool is not None and _pool_generation == fork_generation():
         return _pool
+    with _pool_lock:
+        if _pool is None or _pool_generation != fork_generation():
+            _pool = urllib3.PoolManager(num_pools=16, maxsize=8, block=False, retries=False)
+            _pool_generation = fork_generation()
+        return _pool
+
+
+_decoder = json.JSONDecoder(parse_float=Decimal)
+# One instance for every call (``retries=False`` would build a new Retry per request):
+# total=False hands connection errors straight back to us, where the endpoint's policy decides.
+_NO_RETRY = Retry(total=False, redirect=False)
 
 
 def decode_json(text: str) -> Any:
     """JSON with exact numbers: floats become Decimal, integers stay exact ints."""
-    return json.loads(text, parse_float=Decimal)
+    return _decoder.decode(text)
 
 
 class GatewayError(errors.ExchangeUnavailable, errors.BadResponse):
@@ -108,6 +116,10 @@ class Transport:
         self.clock = clock
         self.max_wait = max_wait
         self.backoff = backoff
+        self._timeout = (
+            (connect_timeout, read_timeout),
+            urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+        )
         self.response_cache = response_cache or ResponseCache()
         self.limiter = limiter or RateLimiter(exchange, self.host, self.rate_limits)
         self._base_path = urlsplit(self.base_url).path.rstrip("/")
@@ -236,19 +248,24 @@ class Transport:
         timeout: float | tuple[float, float] | None,
         note: str,
     ) -> Response:
-        retry = self._retry_policy(endpoint)
+        retry: Retry | None = None  # made on the first failure: most calls never need it
         secrets = {credentials.key, credentials.secret} if credentials is not None else set()
-        connect, read = _timeouts(timeout, self.connect_timeout, self.read_timeout)
-        urllib3_timeout = urllib3.Timeout(connect=connect, read=read)
+        if timeout is None and self._timeout[0] == (self.connect_timeout, self.read_timeout):
+            urllib3_timeout = self._timeout[1]
+        else:
+            connect, read = _timeouts(timeout, self.connect_timeout, self.read_timeout)
+            urllib3_timeout = urllib3.Timeout(connect=connect, read=read)
         attempt = 0
         while True:
             attempt += 1
             self.limiter.acquire(endpoint.bucket, endpoint.cost, self.max_wait)
-            req = attrs.evolve(
-                prepared, params=dict(prepared.params), headers=dict(prepared.headers)
-            )
+            req = prepared
             if endpoint.signed and signer is not None and credentials is not None:
-                # Signed afresh on every attempt: a retry needs a new nonce and timestamp.
+                # Signed afresh on every attempt, on a copy: a retry needs a new nonce and
+                # timestamp, and must not carry the last attempt's signature.
+                req = attrs.evolve(
+                    prepared, params=dict(prepared.params), headers=dict(prepared.headers)
+                )
                 before = dict(req.headers)
                 signer(req, credentials, self.signing_context(credentials))
                 secrets.update(v for k, v in req.headers.items() if before.get(k) != v)
@@ -261,7 +278,7 @@ class Transport:
                     body=body,
                     headers=headers,
                     timeout=urllib3_timeout,
-                    retries=False,
+                    retries=_NO_RETRY,
                     redirect=False,
                 )
             except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -275,7 +292,7 @@ class Transport:
                     elapsed * 1000,
                     note,
                 )
-                if retry is not None and retryable:
+                if retryable and (retry := retry or self._retry_policy(endpoint)) is not None:
                     try:
                         retry = retry.increment(method, req.path, error=exc)
                     except Exception:
@@ -286,11 +303,11 @@ class Transport:
             elapsed = time.monotonic() - started
             status = raw.status
             log.debug("%s %s -> %s in %.1f ms%s", method, req.path, status, elapsed * 1000, note)
-            response_headers = dict(raw.headers)
+            response_headers = raw.headers  # case-insensitive, as HTTP header names are
             self.limiter.observe(response_headers)
             if status in (418, 429):
                 raise self._rate_limited(status, response_headers, endpoint)
-            if retry is not None and status in RETRY_STATUSES:
+            if status in RETRY_STATUSES and (retry := retry or self._retry_policy(endpoint)):
                 try:
                     retry = retry.increment(method, req.path, response=raw)
                 except Exception:
@@ -416,7 +433,7 @@ class Transport:
         self,
         endpoint: Endpoint,
         raw: urllib3.BaseHTTPResponse,
-        headers: dict[str, str],
+        headers: Mapping[str, str],
         elapsed: float,
         secrets: set[str],
     ) -> Response:
