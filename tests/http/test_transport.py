@@ -184,3 +184,13 @@ def test_signed_retries_are_signed_again_with_a_new_nonce(sim):
     data = make(sim).request(PRIVATE, signer=recording_signer, credentials=CREDS).data
     assert len(nonces) == 2 and nonces[0] < nonces[1]
     assert data["nonce"] == str(nonces[1])
+
+
+def test_decode_json_takes_text_or_bytes():
+    from xest.http import decode_json
+
+    assert decode_json('{"a": 1.10}') == {"a": Decimal("1.10")}
+    assert decode_json(b'{"a": 1.10, "n": 18446744073709551617}') == {
+        "a": Decimal("1.10"),
+        "n": 18446744073709551617,
+    }

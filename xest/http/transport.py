@@ -72,8 +72,10 @@ _decoder = json.JSONDecoder(parse_float=Decimal)
 _NO_RETRY = Retry(total=False, redirect=False)
 
 
-def decode_json(text: str) -> Any:
+def decode_json(text: str | bytes) -> Any:
     """JSON with exact numbers: floats become Decimal, integers stay exact ints."""
+    if not isinstance(text, str):
+        return json.loads(text, parse_float=Decimal)  # detects UTF-8/16/32 as json.loads does
     return _decoder.decode(text)
 
 
