@@ -292,9 +292,11 @@ class Agent:
             observation = Observation(task.name, _now(), end, end - start, value, error)
             with self._lock:
                 task.runs += 1
-                # Schedule from the due time, not the finish, so polls keep their rhythm; a
-                # poll that overran is not followed by a burst of catch-up polls.
-                task.next_due = max(task.next_due + task.interval, end)
+                # Schedule from the due time, not the finish, so polls keep their rhythm; after
+                # an overrun (or a first poll) restart the rhythm, with no burst of catch-ups.
+                task.next_due += task.interval
+                if task.next_due <= end:
+                    task.next_due = end + task.interval
                 was_failing = task.failures
                 if error is None:
                     task.failures = 0

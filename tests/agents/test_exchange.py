@@ -1,0 +1,149 @@
+"""The exchange agent against the fake exchange's simulator: maintenance and back, staleness,
+the clock estimate and its jumps, failed polls, and clean shutdown."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import xest
+from xest.agents.exchange import ExchangeAgent
+from xest.models import Status
+from xest.testing.server import Fault
+
+FAST = {"status_interval": 0.01, "time_interval": 0.01}
+
+
+def status_events(listener, count, timeout=5.0):
+    return [listener.wait_for(lambda e: e.kind == "status", timeout) for _ in range(count)]
+
+
+def test_maintenance_and_back(client, sim):
+    agent = client.exchange.configure(**FAST)
+    with agent.listen("status") as listener:
+        agent.start()
+        [first] = status_events(listener, 1)
+        assert (first.old, first.new) == (Status.UNKNOWN, Status.ONLINE)
+        online_since = agent.since
+
+        sim.set_status("maintenance")
+        [down] = status_events(listener, 1)
+        assert (down.old, down.new) == (Status.ONLINE, Status.MAINTENANCE)
+        state = agent.state()
+        assert state.status is Status.MAINTENANCE and not state.is_online
+        assert state.since > online_since
+        assert state.since == down.data["since"]
+
+        sim.set_status("online")
+        [up] = status_events(listener, 1)
+        assert (up.old, up.new) == (Status.MAINTENANCE, Status.ONLINE)
+        assert agent.status is Status.ONLINE
+    # The history holds what was seen, oldest first, with local timestamps.
+    seen = [o.value.status for o in agent.history("status") if o.ok]
+    assert seen[0] is Status.ONLINE and Status.MAINTENANCE in seen and seen[-1] is Status.ONLINE
+    stamps = [o.at for o in agent.history()]
+    assert stamps == sorted(stamps)
+    assert all(abs(datetime.now(UTC) - t) < timedelta(minutes=1) for t in stamps)
+
+
+def test_unreachable_exchange_reads_unknown_then_recovers(client, sim):
+    agent = client.exchange.configure(**FAST, stale_after=2)
+    with agent.listen("status", "poll_failed") as listener:
+        agent.start()
+        status_events(listener, 1)
+        sim.down = True
+        [gone] = status_events(listener, 1)
+        assert (gone.old, gone.new) == (Status.ONLINE, Status.UNKNOWN)
+        state = agent.state()
+        assert state.status is Status.UNKNOWN and state.stale
+        assert state.reported.status is Status.ONLINE  # what it last said is still on record
+        assert "503" in state.last_error
+        assert agent.running  # failed polls never kill the agent
+        sim.down = False
+        [back] = status_events(listener, 1)
+        assert (back.old, back.new) == (Status.UNKNOWN, Status.ONLINE)
+    assert not agent.state().stale
+    failures = [o for o in agent.history() if not o.ok]
+    assert failures and all("503" in str(o.error) for o in failures)
+
+
+def test_status_goes_unknown_when_polls_stop(client, sim):
+    """Staleness by silence: a stopped (or stuck) agent does not keep saying online."""
+    now = [0.0]
+    agent = ExchangeAgent(client, status_interval=5, time_interval=5, monotonic=lambda: now[0])
+    agent.poll()
+    assert agent.status is Status.ONLINE
+    now[0] += 19  # up to three intervals and a bit: still trusted (grace for the next poll)
+    assert agent.status is Status.ONLINE
+    now[0] += 1
+    assert agent.status is Status.UNKNOWN
+    assert [(e.old, e.new) for e in agent.events("status")][-1] == (Status.ONLINE, Status.UNKNOWN)
+
+
+def test_faults_are_recorded_and_retried(client, sim):
+    agent = ExchangeAgent(client, status_interval=60, time_interval=60)
+    sim.inject(Fault.reset(), Fault.html(), Fault.truncated(), path="/status")
+    for _ in range(3):
+        [observation] = agent.poll("status")
+        assert not observation.ok
+        assert isinstance(observation.error, xest.errors.XestError)
+    [observation] = agent.poll("status")
+    assert observation.ok
+    assert agent.status is Status.ONLINE
+    assert len(agent.events("poll_failed")) == 3
+
+
+def test_estimated_server_time_tracks_a_skewed_exchange(fake):
+    with (
+        fake.FakeSimulator(clock_offset=3600.0) as sim,
+        xest.open("fakex", url=sim.url, cache=False, retries=0) as client,
+    ):
+        agent = client.exchange
+        agent.poll()
+        estimate = agent.now()
+        truth = sim.now()
+        assert estimate.error < 1.0
+        # Our estimate and the simulator's clock agree within the bound (plus the few
+        # microseconds between the two readings).
+        assert abs(estimate.time.timestamp() - truth) <= estimate.error + 0.05
+        state = agent.state()
+        assert abs(state.offset - 3600.0) <= state.error + 0.05
+
+
+def test_clock_jump_is_an_event_and_the_estimate_follows(client, sim):
+    agent = ExchangeAgent(client, status_interval=60, time_interval=60, jump_threshold=0.1)
+    for _ in range(3):
+        agent.poll("time")
+    assert agent.events("clock_jump") == ()
+    sim.clock_offset = 30.0
+    agent.poll("time")
+    [jump] = agent.events("clock_jump")
+    assert jump.data["delta"] == pytest.approx(30.0, abs=0.5)
+    assert jump.new - jump.old == pytest.approx(30.0, abs=0.5)
+    estimate = agent.now()
+    assert abs(estimate.time.timestamp() - sim.now()) <= estimate.error + 0.05
+
+
+def test_client_context_manager_stops_its_agents(sim, fake):
+    with xest.open("fakex", url=sim.url, cache=False, retries=0) as client:
+        agent = client.exchange.configure(**FAST).start()
+        assert agent.running
+        assert str(agent) == "fakex" and client.name == "fakex"
+    assert not agent.running
+
+
+def test_agent_skips_what_the_connector_cannot_do(sim, fake, monkeypatch):
+    class StatusOnly(fake.FakeConnector):
+        capabilities = frozenset({"status"})
+
+    from xest import registry
+
+    monkeypatch.setattr(registry, "connectors", lambda: {"fakex": StatusOnly})
+    with xest.open("fakex", url=sim.url, cache=False, retries=0) as client:
+        agent = client.exchange
+        assert agent.tasks == ("status",)
+        agent.poll()
+        state = agent.state()
+        assert state.status is Status.ONLINE
+        assert state.error == float("inf")  # no clock reading: the estimate says so
