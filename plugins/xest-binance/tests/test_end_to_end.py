@@ -250,3 +250,25 @@ def test_faults_a_lost_order_answer_is_not_retried_and_the_order_can_be_found(cl
     assert found.status is OrderStatus.OPEN
     sim.inject(Fault.http(503, "<html>busy</html>"), path="/api/v3/time")
     assert client.server_time().time is not None  # a read is retried past a 503
+
+
+def test_plugin_registers_the_simulator_and_conformance_cases():
+    from xest import registry
+
+    assert registry.simulator_factory("binance") is BinanceSimulator
+    assert registry.connector_class("binance").__module__ == "xest_binance.connector"
+    from xest_binance.conformance import error_cases, recorded_cases
+
+    operations = {case["operation"] for case in recorded_cases()}
+    assert operations >= set(registry.connector_class("binance").capabilities)
+    assert {case["error"] for case in error_cases()} >= {
+        "InvalidNonce",
+        "AuthenticationError",
+        "InsufficientFunds",
+        "OrderNotFound",
+        "BadSymbol",
+        "InvalidOrder",
+        "RateLimited",
+        "QuoteExpired",
+        "QuoteAlreadyExecuted",
+    }

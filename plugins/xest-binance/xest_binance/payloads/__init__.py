@@ -1,0 +1,1 @@
+"""Recorded Binance answers, from the documented response examples (see conformance.py)."""
