@@ -76,3 +76,33 @@ def agent(sim):
     a = make_agent(sim)
     yield a
     a.stop()
+
+
+@pytest.fixture
+def new_agent():
+    """``new_agent(sim, **options)``: account agents stopped at the end of the test."""
+    agents = []
+
+    def factory(sim, **options):
+        a = make_agent(sim, **options)
+        agents.append(a)
+        return a
+
+    yield factory
+    for a in agents:
+        a.stop()
+
+
+@pytest.fixture
+def new_sim(tx):
+    """``new_sim(clock_offset=...)``: more simulators, stopped at the end of the test."""
+    sims = []
+
+    def factory(**options):
+        s = tx.TradexSimulator(**options).start()
+        sims.append(s)
+        return s
+
+    yield factory
+    for s in sims:
+        s.stop()

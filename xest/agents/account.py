@@ -100,7 +100,7 @@ class AccountAgent(Agent):
         self.attempts = attempts
         self.lookups = lookups
         self._refresh_clock = refresh_clock
-        self._clock_tried = -float("inf")
+        self._clock_retry_at = 0.0
         self._sleep = sleep
         self.registry = Registry.for_account(
             connector.exchange, connector.transport.base_url, credentials.key
@@ -155,11 +155,12 @@ class AccountAgent(Agent):
             return datetime.now(UTC)
         if self._refresh_clock is not None and self.clock.needs_refresh(self.max_clock_error):
             now = time.monotonic()
-            if now - self._clock_tried > 5.0:  # a failing exchange is not asked at every call
-                self._clock_tried = now
+            if now >= self._clock_retry_at:  # a failing exchange is not asked at every call
                 try:
                     self._refresh_clock()
+                    self._clock_retry_at = 0.0
                 except errors.XestError as exc:
+                    self._clock_retry_at = now + 5.0
                     log.debug("%s: server time refresh failed: %s", self.name, exc)
         return self.clock.now().time
 

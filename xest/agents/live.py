@@ -228,7 +228,9 @@ def _changes(old: Order, new: Order) -> list[str]:
     if new.filled > old.filled and new.status is not OrderStatus.FILLED:
         kinds.append(OrderEvents.PARTIAL_FILL)
     if new.status is not old.status:
-        kinds.append(_FINAL_EVENT.get(new.status, OrderEvents.UPDATE))
+        kind = _FINAL_EVENT.get(new.status, OrderEvents.UPDATE)
+        if not (kind == OrderEvents.UPDATE and kinds):  # open → partially filled: one event
+            kinds.append(kind)
     return kinds
 
 
