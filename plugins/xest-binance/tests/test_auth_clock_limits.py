@@ -180,3 +180,10 @@ def test_429_is_rate_limited_with_retry_after():
             assert info.value.retry_after is not None and info.value.ban_until is None
     finally:
         sim.stop()
+
+
+def test_simulator_refuses_malformed_numbers_like_binance(sim):
+    status, _, body = _raw_get(f"{sim.url}/api/v3/depth?symbol=BTCUSDT&limit=ten")
+    assert (status, body["code"]) == (400, -1100)
+    status, _, body = _raw_get(f"{sim.url}/api/v3/depth?symbol=NOPE")
+    assert (status, body) == (400, {"code": -1121, "msg": "Invalid symbol."})

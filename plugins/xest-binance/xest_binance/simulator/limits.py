@@ -31,7 +31,8 @@ _SAPI_WEIGHTS = {
 def _weight(request: SimRequest) -> int:
     p, params = request.path, request.params
     if p == "/api/v3/depth":
-        limit = int(params.get("limit") or 100)
+        raw = params.get("limit") or "100"
+        limit = int(raw) if raw.isdigit() else 100  # a bad limit is refused after counting
         return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
     if p in ("/api/v3/ticker/24hr", "/api/v3/ticker/bookTicker"):
         if "symbol" in params:

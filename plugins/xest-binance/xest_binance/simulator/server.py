@@ -116,6 +116,10 @@ class BinanceSimulator(LoopbackServer):
             response = super().handle(request)
         except SimError as exc:
             response = SimResponse({"code": exc.code, "msg": exc.msg}, status=exc.status)
+        except (ValueError, ArithmeticError):  # a number parameter that is not one
+            response = SimResponse(
+                {"code": -1100, "msg": "Illegal characters found in a parameter."}, status=400
+            )
         return self.weights.headers(request, response, self.now())
 
     def not_found(self, request: SimRequest) -> SimResponse:
@@ -139,7 +143,7 @@ class BinanceSimulator(LoopbackServer):
             raise missing("timestamp")
         payload = _strip_signature(request.query_string) + _strip_signature(request.body)
         expected = hmac.new(account.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, sig.lower()):
+        if not sig.isascii() or not hmac.compare_digest(expected, sig.lower()):
             raise SimError(-1022, "Signature for this request is not valid.")
         try:
             stamp = int(params["timestamp"])
