@@ -7,6 +7,7 @@ clock and the credentials, and (with ``sim=True``) starts the exchange's simulat
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -37,7 +38,9 @@ from xest.models import (
 )
 
 if TYPE_CHECKING:
+    from xest.agents.account import AccountAgent
     from xest.agents.exchange import ExchangeAgent
+    from xest.agents.live import LiveQuote, TrackedOrder
 
 
 def open(
@@ -114,6 +117,8 @@ class Client:
         self.simulator = simulator
         self._agents: list[Any] = []
         self._exchange_agent: ExchangeAgent | None = None
+        self._account_agent: AccountAgent | None = None
+        self._account_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<xest.Client {self.name} at {self.url}>"
@@ -131,6 +136,30 @@ class Client:
 
             self._exchange_agent = self.add_agent(ExchangeAgent(self))
         return self._exchange_agent
+
+    @property
+    def account(self) -> AccountAgent | None:
+        """The account agent (balances, orders, quotes; ``start()`` it to poll), or None when
+        the client has no credentials."""
+        with self._account_lock:
+            if self._account_agent is None and self.connector.credentials is not None:
+                from xest.agents.account import AccountAgent
+
+                self._account_agent = self.add_agent(
+                    AccountAgent(self.connector, clock=self.clock, refresh_clock=self.server_time)
+                )
+            return self._account_agent
+
+    def _trader(self) -> AccountAgent:
+        agent = self.account
+        if agent is None:
+            raise errors.AuthenticationError(
+                f"trading on {self.name} needs API credentials: pick an account (--account "
+                "NAME, see `xest accounts list`), set XEST_<EXCHANGE>_KEY and _SECRET, or pass "
+                "key= and secret=",
+                exchange=self.name,
+            )
+        return agent
 
     def add_agent(self, agent: Any) -> Any:
         """Attach an agent so that closing the client stops it; returns the agent."""
@@ -220,8 +249,9 @@ class Client:
         *,
         client_id: str | None = None,
         symbol: str | None = None,
-    ) -> Order:
-        return self.connector.order(order_id, client_id=client_id, symbol=symbol)
+    ) -> TrackedOrder:
+        """The account's one live object for an order (final orders answered from memory)."""
+        return self._trader().order(order_id, client_id=client_id, symbol=symbol)
 
     def place_order(
         self,
@@ -234,8 +264,11 @@ class Client:
         time_in_force: TimeInForce | str | None = None,
         client_id: str | None = None,
         validate: bool = False,
-    ) -> Order:
-        return self.connector.place_order(
+    ) -> TrackedOrder | Order:
+        """Place an order exactly once and follow it (see :meth:`AccountAgent.place_order`):
+        rounded or refused against the market first, always with a client order id, lost
+        answers reconciled by that id. ``validate=True`` returns the exchange's check only."""
+        return self._trader().place_order(
             symbol,
             side,
             type,
@@ -252,8 +285,9 @@ class Client:
         *,
         client_id: str | None = None,
         symbol: str | None = None,
-    ) -> Order:
-        return self.connector.cancel_order(order_id, client_id=client_id, symbol=symbol)
+    ) -> TrackedOrder:
+        """Cancel an order (by id or client id); a final order is an InvalidOrder error."""
+        return self._trader().cancel_order(order_id, client_id=client_id, symbol=symbol)
 
     def my_trades(
         self, symbol: str | None = None, since: datetime | None = None, limit: int | None = None
@@ -267,8 +301,10 @@ class Client:
         amount: Decimal | str,
         *,
         valid_for: timedelta | None = None,
-    ) -> Quote:
-        return self.connector.quote(symbol, side, amount, valid_for=valid_for)
+    ) -> LiveQuote:
+        """A firm quote: the account's one live object for its id (``accept()`` it once)."""
+        return self._trader().quote(symbol, side, amount, valid_for=valid_for)
 
-    def accept_quote(self, quote: Quote) -> Order:
-        return self.connector.accept_quote(quote)
+    def accept_quote(self, quote: LiveQuote | Quote | str) -> TrackedOrder:
+        """Execute a quote once; QuoteExpired/QuoteAlreadyExecuted are raised before sending."""
+        return self._trader().accept_quote(quote)
