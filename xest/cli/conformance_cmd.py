@@ -74,19 +74,19 @@ def conformance(
         return
     if result.returncode == 1:
         failing = [n for n, s in summary.items() if s["failed"]] or names
-        raise click.exceptions.Exit(_fail(f"{', '.join(failing)} failed conformance checks"))
+        _fail(f"{', '.join(failing)} failed conformance checks")
     detail = (result.stderr or "").strip().splitlines()[-1:] if quiet else []
-    raise click.exceptions.Exit(
-        _fail(
-            f"the conformance run stopped (pytest exit code {result.returncode})"
-            + (f": {detail[0]}" if detail else "")
-        )
+    _fail(
+        f"the conformance run stopped (pytest exit code {result.returncode})"
+        + (f": {detail[0]}" if detail else "")
     )
 
 
-def _fail(message: str) -> int:
+def _fail(message: str) -> None:
+    # The checks' own report is above; one line gives the verdict. SystemExit passes through
+    # click's standalone_mode=False untouched, so the status reaches the shell.
     click.echo(f"error: {message}", err=True)
-    return 1
+    sys.exit(1)
 
 
 def _summary(report: Path, names: list[str]) -> dict[str, dict[str, object]]:

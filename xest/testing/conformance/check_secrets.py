@@ -20,7 +20,11 @@ WATCH = 10.0
 
 
 def needles(key: str, secret: str, wrong: str) -> dict[str, str]:
-    found = {"the API key": key, "the API secret": secret, "a wrong API secret": wrong}
+    found = {
+        "the API key": key,
+        "the API secret": secret,
+        "the API secret (a wrong one, tried on purpose)": wrong,
+    }
     found.update(
         {
             f"{k} (URL-encoded)": quote(v, safe="")

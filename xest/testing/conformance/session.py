@@ -42,7 +42,10 @@ class ConformancePlugin:
     # -- collection ------------------------------------------------------------------------------
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
-        # The suite's modules are named check_*.py so a plain `pytest` never collects them.
+        # The suite's modules are named check_*.py so a plain `pytest` never collects them;
+        # a module named on the command line is collected by pytest itself.
+        if parent.session.isinitpath(file_path):
+            return None
         if (
             file_path.suffix == ".py"
             and file_path.name.startswith(CHECK_PREFIX)
