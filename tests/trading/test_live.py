@@ -114,3 +114,32 @@ def test_an_acceptance_in_flight_is_not_expired_under_its_feet():
     release.set()
     worker.join(5)
     assert live.state is QuoteState.EXECUTED
+
+
+def test_a_lost_acceptance_the_exchange_then_calls_used_counts_as_executed():
+    # Like Kraken's derived client id or Binance's used quoteId: no lookup finds the order,
+    # but the exchange refuses the resend because the first one did execute.
+    outcomes = [errors.ExchangeUnavailable("reset"), errors.QuoteAlreadyExecuted("used")]
+
+    def execute(quote):
+        raise outcomes.pop(0)
+
+    live = LiveQuote(
+        _live(FakeServerClock(), execute).snapshot,
+        execute=execute,
+        server_now=FakeServerClock(),
+        reconcile=lambda quote: None,
+    )
+    with pytest.raises(errors.QuoteAlreadyExecuted, match="earlier attempt"):
+        live.accept()
+    assert live.state is QuoteState.EXECUTED and outcomes == []
+
+
+def test_a_quote_used_elsewhere_fails():
+    def execute(quote):
+        raise errors.QuoteAlreadyExecuted("used")
+
+    live = _live(FakeServerClock(), execute)
+    with pytest.raises(errors.QuoteAlreadyExecuted):
+        live.accept()
+    assert live.state is QuoteState.FAILED

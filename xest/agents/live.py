@@ -259,7 +259,8 @@ class LiveQuote:
         self._state = QuoteState.OPEN
         self._order: TrackedOrder | None = None
         self._error: errors.XestError | None = None
-        self._uncertain = False  # an acceptance was sent and its answer lost
+        self._uncertain = False  # an acceptance was sent, its answer lost, its fate unknown
+        self._lost = False  # some acceptance of this quote lost its answer
         self._lock = threading.Lock()  # the state
         self._accept_lock = threading.Lock()  # one acceptance in flight, ever
         self._subscribers = _Subscribers(f"quote:{quote.id}")
@@ -348,7 +349,7 @@ class LiveQuote:
                 except errors.NetworkError as exc:
                     if isinstance(exc, errors.RateLimited | errors.OnMaintenance):
                         raise  # refused before it was handled: still open, nothing sent
-                    self._uncertain = True
+                    self._uncertain = self._lost = True
                     lost = exc
             found = self._lookup(lost)
             if found is not None:
@@ -387,6 +388,13 @@ class LiveQuote:
             found = self._try_reconcile()
             if found is not None:
                 return self._executed(found)
+            if self._lost:  # ours, most likely: executed, though the order cannot be shown
+                self._finish(QuoteState.EXECUTED, exc)
+                raise errors.QuoteAlreadyExecuted(
+                    f"quote {self.id} was executed by an earlier attempt whose answer was lost; "
+                    "its order could not be read back: see `xest orders` or closed orders",
+                    exchange=exc.exchange,
+                ) from None
             self._finish(QuoteState.FAILED, exc)
             raise
         except errors.QuoteExpired as exc:
