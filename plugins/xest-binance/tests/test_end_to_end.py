@@ -30,6 +30,12 @@ def client(sim):
         yield c
 
 
+@pytest.fixture
+def conn(client):
+    """The connector itself: the facade wraps trading in the account agent's registry."""
+    return client.connector
+
+
 def test_open_with_sim_true_uses_the_registered_simulator():
     with xest.open("binance", sim=True, cache=False) as c:
         assert isinstance(c.simulator, BinanceSimulator)
@@ -99,30 +105,28 @@ def test_balances_hide_zero_unless_asked(client, sim):
     assert client.balances()["BTC"].free == D("2")
 
 
-def test_limit_order_rests_is_found_and_cancelled(client, sim):
-    order = client.place_order(
-        "BTC/USDT", "buy", "limit", D("0.01"), D("40000"), client_id="rest-1"
-    )
+def test_limit_order_rests_is_found_and_cancelled(client, sim, conn):
+    order = conn.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), client_id="rest-1")
     assert order.status is OrderStatus.OPEN and int(order.id) > 2**53
     assert client.balances()["USDT"].locked == D("400")
     assert [o.id for o in client.open_orders("BTC/USDT")] == [order.id]
-    assert client.order(order.id, symbol="BTC/USDT").client_id == "rest-1"
-    assert client.order(client_id="rest-1").id == order.id  # found among open orders
-    cancelled = client.cancel_order(order.id)  # symbol found among open orders
+    assert conn.order(order.id, symbol="BTC/USDT").client_id == "rest-1"
+    assert conn.order(client_id="rest-1").id == order.id  # found among open orders
+    cancelled = conn.cancel_order(order.id)  # symbol found among open orders
     assert cancelled.status is OrderStatus.CANCELLED and cancelled.client_id == "rest-1"
     assert client.balances()["USDT"].locked == 0
     with pytest.raises(errors.OrderNotFound):
-        client.cancel_order(order.id, symbol="BTC/USDT")
+        conn.cancel_order(order.id, symbol="BTC/USDT")
     with pytest.raises(errors.BadRequest, match="symbol="):
-        client.order(order.id)  # no longer open: Binance needs the symbol
+        conn.order(order.id)  # no longer open: Binance needs the symbol
     assert [o.id for o in client.closed_orders("BTC/USDT")] == [order.id]
 
 
-def test_market_orders_fill_and_show_in_trades(client):
-    sold = client.place_order("BTC/USDT", Side.SELL, "market", D("0.01"))
+def test_market_orders_fill_and_show_in_trades(client, conn):
+    sold = conn.place_order("BTC/USDT", Side.SELL, "market", D("0.01"))
     assert sold.status is OrderStatus.FILLED and sold.filled == D("0.01")
     assert sold.average_price == D("43249.99") and sold.fee_asset == "USDT"
-    bought = client.place_order("ETH/BTC", "buy", "limit", D("1"), D("0.06"), time_in_force="IOC")
+    bought = conn.place_order("ETH/BTC", "buy", "limit", D("1"), D("0.06"), time_in_force="IOC")
     assert bought.status is OrderStatus.FILLED and bought.average_price < D("0.06")
     trades = client.my_trades("BTC/USDT")
     assert [t.order_id for t in trades] == [sold.id] and trades[0].side is Side.SELL
@@ -131,83 +135,83 @@ def test_market_orders_fill_and_show_in_trades(client):
     assert {o.id for o in client.closed_orders()} == {sold.id, bought.id}
 
 
-def test_resting_order_fills_when_the_price_moves(client, sim):
-    order = client.place_order("ETH/USDT", "sell", "limit", D("1"), D("2300"))
+def test_resting_order_fills_when_the_price_moves(client, sim, conn):
+    order = conn.place_order("ETH/USDT", "sell", "limit", D("1"), D("2300"))
     sim.set_price("ETHUSDT", "2400")
-    filled = client.order(order.id, symbol="ETH/USDT")
+    filled = conn.order(order.id, symbol="ETH/USDT")
     assert filled.status is OrderStatus.FILLED and filled.average_price == D("2300")
-    partial = client.place_order("ETH/USDT", "sell", "limit", D("2"), D("2500"))
+    partial = conn.place_order("ETH/USDT", "sell", "limit", D("2"), D("2500"))
     sim.fill_order(partial.id, "0.5")
-    assert client.order(partial.id, symbol="ETH/USDT").status is OrderStatus.PARTIALLY_FILLED
+    assert conn.order(partial.id, symbol="ETH/USDT").status is OrderStatus.PARTIALLY_FILLED
 
 
-def test_bad_orders_fail_locally_with_no_round_trip(client, sim):
+def test_bad_orders_fail_locally_with_no_round_trip(client, sim, conn):
     client.markets()
     before = sim.hits["/api/v3/order"]
     with pytest.raises(errors.InvalidOrder, match="LOT_SIZE"):
-        client.place_order("BTC/USDT", "buy", "limit", D("0.000011"), D("40000"))
+        conn.place_order("BTC/USDT", "buy", "limit", D("0.000011"), D("40000"))
     with pytest.raises(errors.InvalidOrder, match="PRICE_FILTER"):
-        client.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000.001"))
+        conn.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000.001"))
     with pytest.raises(errors.InvalidOrder, match="NOTIONAL"):
-        client.place_order("BTC/USDT", "buy", "limit", D("0.0001"), D("40000"))
+        conn.place_order("BTC/USDT", "buy", "limit", D("0.0001"), D("40000"))
     with pytest.raises(errors.InvalidOrder, match="not trading"):
-        client.place_order("XRP/USDT", "buy", "limit", D("10"), D("0.5"))
+        conn.place_order("XRP/USDT", "buy", "limit", D("10"), D("0.5"))
     with pytest.raises(errors.InvalidOrder, match="GTD"):
-        client.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), time_in_force="GTD")
+        conn.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), time_in_force="GTD")
     with pytest.raises(errors.InvalidOrder, match="client id"):
-        client.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), client_id="a b")
+        conn.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), client_id="a b")
     with pytest.raises(errors.InvalidOrder, match="float"):
-        client.place_order("BTC/USDT", "buy", "limit", 0.01, D("40000"))
+        conn.place_order("BTC/USDT", "buy", "limit", 0.01, D("40000"))
     assert sim.hits["/api/v3/order"] == before
 
 
-def test_exchange_refusals_are_typed(client):
+def test_exchange_refusals_are_typed(client, conn):
     with pytest.raises(errors.InsufficientFunds):
-        client.place_order("BTC/USDT", "buy", "limit", D("10"), D("40000"))
-    client.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), client_id="dup")
+        conn.place_order("BTC/USDT", "buy", "limit", D("10"), D("40000"))
+    conn.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), client_id="dup")
     with pytest.raises(errors.DuplicateOrder):
-        client.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), client_id="dup")
+        conn.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), client_id="dup")
 
 
-def test_validate_only_sends_to_the_test_endpoint(client, sim):
-    checked = client.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), validate=True)
+def test_validate_only_sends_to_the_test_endpoint(client, sim, conn):
+    checked = conn.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), validate=True)
     assert checked.id == "" and checked.status is OrderStatus.PENDING
     assert sim.hits["/api/v3/order/test"] == 1 and sim.hits["/api/v3/order"] == 0
     assert client.open_orders() == []
     with pytest.raises(errors.InsufficientFunds):
-        client.place_order("BTC/USDT", "buy", "limit", D("5"), D("40000"), validate=True)
+        conn.place_order("BTC/USDT", "buy", "limit", D("5"), D("40000"), validate=True)
 
 
-def test_quote_accepted_once(client, sim):
+def test_quote_accepted_once(client, sim, conn):
     before = client.balances()
-    quote = client.quote("BTC/USDT", "buy", D("0.01"))
+    quote = conn.quote("BTC/USDT", "buy", D("0.01"))
     assert quote.amount == D("0.01") and quote.side is Side.BUY
     assert quote.price > D("43250")
     assert abs(quote.cost - quote.amount * quote.price) < D("0.001")
-    order = client.accept_quote(quote)
+    order = conn.accept_quote(quote)
     assert order.status is OrderStatus.FILLED and int(order.id) > 2**53
     assert order.symbol == "BTC/USDT" and order.filled == D("0.01")
     after = client.balances()
     assert after["BTC"].free == before["BTC"].free + D("0.01")
     assert after["USDT"].free == before["USDT"].free - quote.cost
     with pytest.raises(errors.QuoteAlreadyExecuted):
-        client.accept_quote(quote)
+        conn.accept_quote(quote)
 
 
-def test_sell_quote_and_expiry(client, sim):
-    quote = client.quote("ETH/USDT", "sell", D("1.5"), valid_for=timedelta(seconds=30))
+def test_sell_quote_and_expiry(client, sim, conn):
+    quote = conn.quote("ETH/USDT", "sell", D("1.5"), valid_for=timedelta(seconds=30))
     assert quote.amount == D("1.5") and quote.price < D("2250")
     assert quote.raw["fromAmount"] == "1.5"
     time.sleep(0.5)  # the simulator's quotes live 0.4 s here
     with pytest.raises(errors.QuoteExpired):
-        client.accept_quote(quote)
+        conn.accept_quote(quote)
     with pytest.raises(errors.InvalidQuote, match="2 minutes"):
-        client.quote("ETH/USDT", "sell", D("1"), valid_for=timedelta(minutes=5))
+        conn.quote("ETH/USDT", "sell", D("1"), valid_for=timedelta(minutes=5))
 
 
-def test_quote_beyond_the_account_is_insufficient_funds(client):
+def test_quote_beyond_the_account_is_insufficient_funds(client, conn):
     with pytest.raises(errors.InsufficientFunds, match="quote"):
-        client.quote("BTC/USDT", "buy", D("1000"))
+        conn.quote("BTC/USDT", "buy", D("1000"))
 
 
 def test_convert_order_followed_until_final(sim):
@@ -216,11 +220,11 @@ def test_convert_order_followed_until_final(sim):
         key, secret = slow.demo_credentials()
         with xest.open("binance", url=slow.url, key=key, secret=secret, cache=False) as c:
             c.connector.convert_poll_interval = 0.05
-            order = c.accept_quote(c.quote("BTC/USDT", "sell", D("0.1")))
+            order = c.connector.accept_quote(c.connector.quote("BTC/USDT", "sell", D("0.1")))
             assert order.status is OrderStatus.FILLED
             assert slow.hits["/sapi/v1/convert/orderStatus"] >= 2
             c.connector.convert_timeout = 0
-            pending = c.accept_quote(c.quote("BTC/USDT", "sell", D("0.1")))
+            pending = c.connector.accept_quote(c.connector.quote("BTC/USDT", "sell", D("0.1")))
             assert pending.status is OrderStatus.PENDING and not pending.is_final
     finally:
         slow.stop()
@@ -233,20 +237,28 @@ def test_private_calls_need_credentials(sim):
             anonymous.balances()
 
 
+def test_trading_through_the_facade(client, sim):
+    placed = client.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"))
+    assert placed.status is OrderStatus.OPEN
+    assert client.cancel_order(placed.id).status is OrderStatus.CANCELLED
+    quote = client.quote("BTC/USDT", "sell", D("0.01"))
+    assert client.accept_quote(quote).status is OrderStatus.FILLED
+
+
 def test_ping(client, sim):
     assert client.connector.ping() is None
     assert sim.hits["/api/v3/ping"] == 1
 
 
-def test_faults_a_lost_order_answer_is_not_retried_and_the_order_can_be_found(client, sim):
+def test_faults_a_lost_order_answer_is_not_retried_and_the_order_can_be_found(client, sim, conn):
     from xest.testing.server import Fault
 
     client.markets()
     sim.inject(Fault.lost_response(), path="/api/v3/order")
     with pytest.raises(errors.ExchangeUnavailable, match="may have been executed"):
-        client.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), client_id="lost-1")
+        conn.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), client_id="lost-1")
     assert sim.hits["/api/v3/order"] == 1  # never sent twice
-    found = client.order(client_id="lost-1", symbol="BTC/USDT")
+    found = conn.order(client_id="lost-1", symbol="BTC/USDT")
     assert found.status is OrderStatus.OPEN
     sim.inject(Fault.http(503, "<html>busy</html>"), path="/api/v3/time")
     assert client.server_time().time is not None  # a read is retried past a 503
