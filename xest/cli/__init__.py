@@ -17,6 +17,10 @@ COMMAND_MODULES = (
     "xest.cli.sim_cmd",
     "xest.cli.cache_cmd",
     "xest.cli.conformance_cmd",
+    "xest.cli.market_cmd",
+    "xest.cli.account_cmd",
+    "xest.cli.accounts_cmd",
+    "xest.cli.watch_cmd",
 )
 
 

@@ -41,15 +41,21 @@ def print_json(value: Any) -> None:
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    for line in format_table(headers, rows):
+        click.echo(line)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """The lines of a table with upper-case headers and columns padded to their widest cell."""
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], len(cell))
-    line = "  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True))
-    click.echo(line.rstrip())
+    lines = ["  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     for row in cells:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return lines
 
 
 def _cell(value: Any) -> str:
@@ -59,6 +65,9 @@ def _cell(value: Any) -> str:
         return str(value.value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+    if isinstance(value, Decimal):
+        # Plain notation for people: 0.00000001, not 1E-8; a zero with no digits shown as 0.
+        return "0" if value == 0 else f"{value:f}"
     if isinstance(value, list | tuple):
         return ", ".join(_cell(v) for v in value)
     return str(value)

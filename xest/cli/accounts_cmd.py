@@ -1,0 +1,86 @@
+"""``xest accounts list`` and ``xest config path``: which accounts exist, never their secrets."""
+
+from __future__ import annotations
+
+import click
+
+from xest.cli.options import global_options, options
+from xest.cli.output import print_json, print_table
+
+
+@click.group("accounts")
+def accounts_group() -> None:
+    """Named accounts (config file and XEST_<EXCHANGE>_KEY/_SECRET)."""
+
+
+@accounts_group.command("list")
+@click.argument("exchange", required=False)
+@global_options
+def list_accounts(exchange: str | None) -> None:
+    """List accounts: name, exchange, where the secret comes from. Secrets are never shown."""
+    from xest import accounts, registry
+
+    names = (exchange.lower(),) if exchange else tuple(sorted(registry.connectors()))
+    found = []
+    for name in names:
+        found += [a for a in accounts.accounts(name) if a not in found]
+    if not exchange:  # accounts of exchanges whose plugin is not installed still show
+        found += [a for a in accounts.accounts() if a not in found]
+    rows = [
+        {
+            "name": a.name,
+            "exchange": a.exchange,
+            "default": a.default or a.source == "environment",
+            "key": f"env:{a.key_env}" if a.key_env else ("inline" if a.key else "missing"),
+            "secret": a.secret_source,
+            "source": a.source,
+        }
+        for a in found
+    ]
+    if options().json:
+        print_json(rows)
+        return
+    if not rows:
+        path = accounts.config_path()
+        click.echo(
+            f"no accounts: add [accounts.NAME] with exchange, key_env and secret_env to {path}, "
+            "or set XEST_<EXCHANGE>_KEY and XEST_<EXCHANGE>_SECRET"
+        )
+        return
+    print_table(
+        ["name", "exchange", "default", "key", "secret", "source"],
+        [
+            [
+                r["name"],
+                r["exchange"],
+                "yes" if r["default"] else "",
+                r["key"],
+                r["secret"],
+                r["source"],
+            ]
+            for r in rows
+        ],
+    )
+
+
+@click.group("config")
+def config_group() -> None:
+    """The configuration file."""
+
+
+@config_group.command("path")
+@global_options
+def config_path() -> None:
+    """Print where the config file is (XEST_CONFIG, else the user config directory)."""
+    from xest import accounts
+
+    path = accounts.config_path()
+    if options().json:
+        print_json({"path": str(path), "exists": path.exists()})
+        return
+    click.echo(str(path))
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(accounts_group)
+    cli.add_command(config_group)

@@ -1,0 +1,201 @@
+"""``xest watch EX``: a live view of an exchange and an account, refreshed every second.
+
+The agents poll in the background (status, clock, balances, open orders); the view only reads
+their state, so the server clock ticks between polls from the remote-clock estimate, and a
+silent exchange turns ``unknown`` instead of staying ``online``. Ctrl-C exits cleanly.
+With ``--json`` it prints one JSON object per refresh (JSON lines).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from xest.cli.clients import open_client
+from xest.cli.options import global_options, options
+from xest.cli.output import _cell, format_table, to_jsonable
+
+_CLEAR = "\x1b[H\x1b[2J"  # cursor home, clear screen
+_sleep = time.sleep  # tests replace it
+
+
+@click.command("watch")
+@click.argument("exchange")
+@click.option(
+    "--refresh",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Seconds between refreshes of the view.",
+)
+@click.option(
+    "--poll",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds between polls of the exchange (default: status 5, clock 30, account 5).",
+)
+@click.option("--iterations", type=click.IntRange(min=1), default=None, hidden=True)
+@global_options
+def watch(exchange: str, refresh: float, poll: float | None, iterations: int | None) -> None:
+    """Watch EXCHANGE live: status, server clock, balances and open orders (Ctrl-C to quit).
+
+    Give --account NAME to watch one account (see `xest accounts list`); with --sim the
+    simulator's demo account is used.
+    """
+    opts = options()
+    tty = sys.stdout.isatty() and not opts.json
+    try:
+        with open_client(exchange) as client:
+            agent = client.exchange.configure(
+                status_interval=poll or 5.0, time_interval=poll or 30.0
+            )
+            account = _account_agent(client, poll)
+            agent.start(wait=False)
+            if account is not None:
+                account.start(wait=False)
+            _first_round(agent, account)
+            count = 0
+            while True:
+                frame = _frame(client, agent, account)
+                if opts.json:
+                    click.echo(json.dumps(to_jsonable(frame)))
+                else:
+                    text = "\n".join(_render(frame))
+                    click.echo((_CLEAR if tty else "") + text + ("" if tty else "\n"))
+                count += 1
+                if iterations is not None and count >= iterations:
+                    break
+                _sleep(refresh)
+    except KeyboardInterrupt:
+        # The with block already stopped the agents and any simulator.
+        if not opts.json:
+            click.echo("\nstopped", err=True)
+
+
+def _account_agent(client: Any, poll: float | None) -> Any:
+    """The account agent when the client has credentials and the connector reads balances."""
+    if client.connector.credentials is None or "balances" not in client.capabilities:
+        return None
+    agent = getattr(client, "account", None)
+    if agent is None:
+        from xest.agents.account import AccountAgent
+
+        agent = client.add_agent(
+            AccountAgent(client.connector, clock=client.clock, refresh_clock=client.server_time)
+        )
+    for task in agent.tasks:
+        agent.set_interval(task, poll or 5.0)
+    return agent
+
+
+def _first_round(*agents: Any, timeout: float = 10.0) -> None:
+    """Wait (bounded) until each agent polled once, so the first frame is not all unknown."""
+    deadline = time.monotonic() + timeout
+    for agent in agents:
+        if agent is None:
+            continue
+        for task in agent.tasks:
+            while agent.last(task, ok=False) is None and time.monotonic() < deadline:
+                _sleep(0.02)
+
+
+def _frame(client: Any, agent: Any, account: Any) -> dict[str, Any]:
+    state = agent.state()
+    frame: dict[str, Any] = {
+        "exchange": client.name,
+        "url": client.url,
+        "at": datetime.now(UTC),
+        "status": state.status,
+        "since": state.since,
+        "stale": state.stale,
+        "last_error": state.last_error,
+        "server_time": state.server_time,
+        "error": None if state.error == float("inf") else state.error,
+        "offset": state.offset,
+        "checked": state.checked,
+    }
+    if account is not None:
+        balances = account.balances
+        frame["account"] = client.connector.credentials.account
+        frame["balances"] = (
+            None if balances is None else [b for _, b in sorted(balances.items()) if b.total != 0]
+        )
+        frame["balances_at"] = account.balances_at
+        frame["open_orders"] = [getattr(o, "snapshot", o) for o in account.open_orders]
+        frame["account_stale"] = any(account.is_stale(t) for t in account.tasks)
+        failed = [account.last(t, ok=False) for t in account.tasks]
+        errors = [str(o.error) for o in failed if o is not None and not o.ok]
+        frame["account_error"] = errors[0] if errors else None
+    return frame
+
+
+def _ago(then: datetime | None, now: datetime) -> str:
+    if then is None:
+        return "never"
+    seconds = max((now - then).total_seconds(), 0.0)
+    if seconds < 60:
+        return f"{seconds:.1f} s ago"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s ago" if hours else f"{minutes}m {secs:02d}s ago"
+
+
+def _render(frame: dict[str, Any]) -> list[str]:
+    now = frame["at"]
+    title = f"xest watch {frame['exchange']} ({frame['url']})"
+    if frame.get("account"):
+        title += f"  account {frame['account']}"
+    lines = [title, ""]
+    status = str(frame["status"].value).upper()
+    lines.append(
+        f"status       {status}  since {_cell(frame['since'])} ({_ago(frame['since'], now)})"
+    )
+    if frame["error"] is None:
+        lines.append("server time  unknown (no clock reading yet)")
+    else:
+        lines.append(
+            f"server time  {_cell(frame['server_time'])}  ± {frame['error'] * 1000:.1f} ms  "
+            f"(offset {frame['offset'] * 1000:+.1f} ms)"
+        )
+    lines.append(f"checked      {_ago(frame['checked'], now)}")
+    if frame["last_error"]:
+        lines.append(f"last poll    failed: {frame['last_error']}")
+    if "balances" in frame:
+        lines += [
+            "",
+            f"BALANCES  (as of {_ago(frame['balances_at'], now)})"
+            + ("  STALE" if frame["account_stale"] else ""),
+        ]
+        if frame["balances"] is None:
+            lines.append("  not read yet")
+        elif not frame["balances"]:
+            lines.append("  none")
+        else:
+            lines += format_table(
+                ["asset", "free", "locked", "total"],
+                [[b.asset, b.free, b.locked, b.total] for b in frame["balances"]],
+            )
+        lines += ["", "OPEN ORDERS"]
+        if frame["open_orders"]:
+            lines += format_table(
+                ["id", "symbol", "side", "type", "price", "amount", "filled", "status"],
+                [
+                    [o.id, o.symbol, o.side, o.type, o.price, o.amount, o.filled, o.status]
+                    for o in frame["open_orders"]
+                ],
+            )
+        else:
+            lines.append("  none")
+        if frame["account_error"]:
+            lines.append(f"last account poll failed: {frame['account_error']}")
+    lines += ["", "Ctrl-C to quit"]
+    return lines
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(watch)
