@@ -180,6 +180,10 @@ class PrivateRoutes(LoopbackServer):
             ):
                 raise Reject("EOrder:Duplicate order")
         flags = params.get("oflags", "")
+        # The simulator knows post-only and the fee-currency flags; refusing the others beats
+        # silently misreading them (viqc would change what volume means).
+        if set(filter(None, flags.split(","))) - {"post", "fciq", "fcib", "nompp"}:
+            raise Reject("EGeneral:Invalid arguments:oflags")
         order = SimOrder(
             txid=self.engine.ids.make("O"),
             pair=pair,
