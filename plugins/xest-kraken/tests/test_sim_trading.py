@@ -1,4 +1,9 @@
-"""The connector against its simulator, through the public API: balances, orders, quotes."""
+"""The connector against its simulator: balances, orders, quotes.
+
+``xest.open("kraken", sim=True)`` wires the connector to the simulator; the tests call the
+connector (``client.connector``) so they pin Kraken's own behaviour, and one test goes through
+the facade's tracked orders and live quotes as a user would.
+"""
 
 from __future__ import annotations
 
@@ -23,10 +28,22 @@ def place(kraken, *args, **kwargs):
     return kraken.order(placed.id)
 
 
+class Kraken:
+    """The connector, with the simulator that serves it."""
+
+    def __init__(self, client):
+        self.client = client
+        self.simulator = client.simulator
+        self.url = client.url
+
+    def __getattr__(self, name):
+        return getattr(self.client.connector, name)
+
+
 @pytest.fixture
 def kraken():
     with sim_client() as client:
-        yield client
+        yield Kraken(client)
 
 
 def test_balances_of_the_demo_account(kraken):
@@ -160,7 +177,8 @@ def test_trading_restrictions_by_status(kraken):
 
 
 def test_permissions_and_unfunded_accounts():
-    with sim_client() as kraken:
+    with sim_client() as client:
+        kraken = Kraken(client)
         key, secret = kraken.simulator.add_account(permissions={"query"})
         reader = connector(kraken.url, Credentials(key, secret))
         assert reader.balances() == {}
@@ -217,3 +235,17 @@ def test_a_lost_add_order_answer_leaves_an_order_findable_by_client_id(kraken):
     found = kraken.order(client_id="lost-1")
     assert found.status is OrderStatus.OPEN
     assert kraken.simulator.hits["/0/private/AddOrder"] == 1  # never retried blindly
+
+
+def test_the_facade_tracks_kraken_orders_and_quotes():
+    with sim_client() as client:
+        tracked = client.place_order("BTC/USD", "buy", "market", D("0.01"))
+        final = tracked.wait(timeout=10, poll=0.05)
+        assert final.status is OrderStatus.FILLED and final.filled == D("0.01")
+        resting = client.place_order("BTC/USD", "buy", "limit", D("0.01"), D("20000"))
+        assert client.cancel_order(resting.snapshot.id).status is OrderStatus.CANCELLED
+        quote = client.quote("ETH/USD", "sell", D("0.5"))
+        order = quote.accept().wait(timeout=10, poll=0.05)
+        assert order.status is OrderStatus.FILLED and order.average_price >= quote.snapshot.price
+        with pytest.raises(errors.QuoteAlreadyExecuted):
+            quote.accept()
