@@ -150,7 +150,8 @@ class Client:
                 )
             return self._account_agent
 
-    def _trader(self) -> AccountAgent:
+    def require_account(self) -> AccountAgent:
+        """The account agent; AuthenticationError saying what to do when there is none."""
         agent = self.account
         if agent is None:
             raise errors.AuthenticationError(
@@ -251,7 +252,7 @@ class Client:
         symbol: str | None = None,
     ) -> TrackedOrder:
         """The account's one live object for an order (final orders answered from memory)."""
-        return self._trader().order(order_id, client_id=client_id, symbol=symbol)
+        return self.require_account().order(order_id, client_id=client_id, symbol=symbol)
 
     def place_order(
         self,
@@ -268,7 +269,7 @@ class Client:
         """Place an order exactly once and follow it (see :meth:`AccountAgent.place_order`):
         rounded or refused against the market first, always with a client order id, lost
         answers reconciled by that id. ``validate=True`` returns the exchange's check only."""
-        return self._trader().place_order(
+        return self.require_account().place_order(
             symbol,
             side,
             type,
@@ -287,7 +288,7 @@ class Client:
         symbol: str | None = None,
     ) -> TrackedOrder:
         """Cancel an order (by id or client id); a final order is an InvalidOrder error."""
-        return self._trader().cancel_order(order_id, client_id=client_id, symbol=symbol)
+        return self.require_account().cancel_order(order_id, client_id=client_id, symbol=symbol)
 
     def my_trades(
         self, symbol: str | None = None, since: datetime | None = None, limit: int | None = None
@@ -303,8 +304,8 @@ class Client:
         valid_for: timedelta | None = None,
     ) -> LiveQuote:
         """A firm quote: the account's one live object for its id (``accept()`` it once)."""
-        return self._trader().quote(symbol, side, amount, valid_for=valid_for)
+        return self.require_account().quote(symbol, side, amount, valid_for=valid_for)
 
     def accept_quote(self, quote: LiveQuote | Quote | str) -> TrackedOrder:
         """Execute a quote once; QuoteExpired/QuoteAlreadyExecuted are raised before sending."""
-        return self._trader().accept_quote(quote)
+        return self.require_account().accept_quote(quote)

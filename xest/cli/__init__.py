@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "xest.cli.account_cmd",
     "xest.cli.accounts_cmd",
     "xest.cli.watch_cmd",
+    "xest.cli.trade_cmd",
 )
 
 
