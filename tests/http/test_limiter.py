@@ -184,3 +184,33 @@ def test_418_ban_stops_every_process_until_it_ends(sim):
     word, _, ban_until = out.split()
     assert word == "limited" and float(ban_until) == pytest.approx(info.value.ban_until)
     assert sim.hits["/time"] == 1 and sim.hits["/status"] == 0
+
+
+def test_a_foreign_state_file_is_started_afresh(tmp_path):
+    clock = FakeTime()
+    lim = RateLimiter(
+        "test", "h", {"public": DecayingCounter(maximum=2, decay=1e-6)}, directory=tmp_path
+    )
+    lim.acquire("public", 1, max_wait=0)
+    (path,) = tmp_path.iterdir()
+    path.write_bytes(b"garbage that is not a limiter state file")
+    again = RateLimiter(
+        "test", "h", {"public": DecayingCounter(maximum=2, decay=1e-6)}, directory=tmp_path
+    )
+    again.acquire("public", 2, max_wait=0)
+    assert again.state()["buckets"]["public"][0] == 2
+    with pytest.raises(errors.RateLimited):
+        again.acquire("public", 1, max_wait=0)
+    assert clock.slept == []
+
+
+def test_state_snapshot_names_buckets_and_verdicts():
+    clock = FakeTime()
+    lim = limiter({"public": DecayingCounter(5, 1), "orders": WeightWindow(10)}, clock)
+    lim.acquire("public", 2, max_wait=0)
+    lim.acquire("orders", 3, max_wait=0)
+    lim.block(5)
+    state = lim.state()
+    assert state["buckets"]["public"] == (2.0, clock.now)
+    assert state["buckets"]["orders"][1] == 3.0
+    assert state["blocked_until"] == clock.now + 5 and state["ban_until"] == 0

@@ -20,7 +20,10 @@ from typing import Any
 
 from xest import errors
 from xest.http.endpoint import DecayingCounter, RateLimitPolicy, WeightWindow
-from xest.http.storage import LockedFile, private_dir
+from xest.http.shared_state import SharedState, read_header
+from xest.http.storage import private_dir
+
+SUFFIX = ".limits"
 
 log = logging.getLogger("xest.http")
 
@@ -44,45 +47,41 @@ class RateLimiter:
         self.exchange = exchange
         self.host = host
         self.policies = dict(policies)
+        for policy in self.policies.values():
+            if not isinstance(policy, DecayingCounter | WeightWindow):
+                raise TypeError(f"unknown rate-limit policy {policy!r}")
         self._directory = directory
         self._clock = clock
         self._sleep = sleep
-        self._file: LockedFile | None = None
+        self._shared: SharedState | None = None
         self._headers = [
             (bucket, policy)
             for bucket, policy in self.policies.items()
             if isinstance(policy, WeightWindow) and policy.header
         ]
-        self._last: tuple[bytes, dict[str, Any]] = (b"", {})
 
     @property
-    def file(self) -> LockedFile:
-        if self._file is None:
+    def shared(self) -> SharedState:
+        if self._shared is None:
             directory = self._directory or private_dir("limits")
             slug = re.sub(r"[^a-z0-9_-]", "_", self.exchange.lower())[:40]
             digest = hashlib.sha256(self.host.encode()).hexdigest()[:16]
-            self._file = LockedFile(directory / f"{slug}-{digest}.state")
-        return self._file
-
-    # -- state -----------------------------------------------------------------------------------
-
-    def _load(self) -> dict[str, Any]:
-        raw = self.file.read()
-        last_raw, last_state = self._last
-        if raw and raw == last_raw:  # nobody else wrote since we did: skip parsing
-            return {**last_state, "buckets": dict(last_state.get("buckets", {}))}
-        return parse_state(raw)
-
-    def _save(self, state: dict[str, Any]) -> None:
-        state["exchange"], state["host"] = self.exchange, self.host  # for `xest cache info`
-        raw = format_state(state)
-        self.file.write(raw)
-        self._last = (self.file.last_written, state)
+            shared = SharedState(directory / f"{slug}-{digest}{SUFFIX}")
+            with shared:
+                shared.set_meta(f"{self.exchange} {self.host}")  # for `xest cache info`
+            self._shared = shared
+        return self._shared
 
     def state(self) -> dict[str, Any]:
         """A snapshot of the shared state (for tests and ``xest cache info``)."""
-        with self.file.locked():
-            return self._load()
+        with self.shared as shared:
+            ban_until, ban_status, blocked_until = shared.header()
+            return {
+                "ban_until": ban_until,
+                "ban_status": ban_status,
+                "blocked_until": blocked_until,
+                "buckets": shared.buckets(),
+            }
 
     # -- spending --------------------------------------------------------------------------------
 
@@ -93,23 +92,31 @@ class RateLimiter:
         wait would exceed ``max_wait`` (``max_wait=0``: never wait).
         """
         policy = self.policies.get(bucket)
-        bucket = _slot(bucket)
+        shared = self.shared
         waited = 0.0
         while True:
-            with self.file.locked():
-                state = self._load()
+            if policy is None:
+                # Nothing to spend: only the exchange's verdicts matter, and reading them
+                # needs no lock.
                 now = self._clock()
-                self._refuse_if_banned(state, now)
-                wait = max(0.0, float(state.get("blocked_until", 0.0)) - now)
+                ban_until, ban_status, blocked_until = shared.header()
+                self._refuse_if_banned(ban_until, ban_status, now)
+                wait = blocked_until - now
+                if wait <= 0:
+                    return waited
                 reason = "the exchange's Retry-After"
-                if wait == 0.0:
-                    if policy is None:
-                        return waited
-                    wait = _spend(state, bucket, policy, cost, now)
-                    reason = f"the {bucket!r} budget"
-                    if wait == 0.0:
-                        self._save(state)
-                        return waited
+            else:
+                with shared:
+                    now = self._clock()
+                    ban_until, ban_status, blocked_until = shared.header()
+                    self._refuse_if_banned(ban_until, ban_status, now)
+                    wait = blocked_until - now
+                    reason = "the exchange's Retry-After"
+                    if wait <= 0:
+                        wait = _spend(shared, bucket, policy, cost, now)
+                        reason = f"the {bucket!r} budget"
+                        if wait == 0.0:
+                            return waited
             if waited + wait > max_wait + 1e-9:
                 raise errors.RateLimited(
                     f"{self.exchange} rate limit: {reason} needs {wait:.2f} s more "
@@ -126,16 +133,16 @@ class RateLimiter:
             self._sleep(wait)
             waited += wait
 
-    def _refuse_if_banned(self, state: dict[str, Any], now: float) -> None:
-        until = float(state.get("ban_until", 0.0))
+    def _refuse_if_banned(self, until: float, status: int, now: float) -> None:
         if until > now:
+            status = status or 418
             when = datetime.fromtimestamp(until, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
             raise errors.RateLimited(
-                f"{self.exchange} has banned this IP until {when} (HTTP "
-                f"{state.get('ban_status', 418)} after too many requests); xest refuses every "
-                f"call to it, from every process, until then ({math.ceil(until - now)} s)",
+                f"{self.exchange} has banned this IP until {when} (HTTP {status} after too "
+                "many requests); xest refuses every call to it, from every process, until then "
+                f"({math.ceil(until - now)} s)",
                 exchange=self.exchange,
-                code=state.get("ban_status", 418),
+                code=status,
                 retry_after=round(until - now, 3),
                 ban_until=until,
             )
@@ -144,89 +151,44 @@ class RateLimiter:
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Resynchronise weight windows from the exchange's used-weight headers."""
+        if not self._headers:
+            return
         readings = []
         for bucket, policy in self._headers:
-            if policy.header:
-                value = _header(headers, policy.header)
-                if value is not None:
-                    try:
-                        readings.append((bucket, policy, float(value)))
-                    except ValueError:
-                        continue
+            value = _header(headers, policy.header or "")
+            if value is not None:
+                try:
+                    readings.append((bucket, policy, float(value)))
+                except ValueError:
+                    continue
         if not readings:
             return
-        with self.file.locked():
-            state = self._load()
+        with self.shared as shared:
             now = self._clock()
-            buckets = state.setdefault("buckets", {})
             for bucket, policy, used in readings:
-                bucket = _slot(bucket)
                 start = _window_start(now, policy.window)
-                old_start, old_used = buckets.get(bucket, (start, 0.0))
+                old_start, old_used = shared.get(bucket) or (start, 0.0)
                 # The exchange counts calls we did not see (other machines behind the IP, other
                 # libraries); never count less than it does. Lower readings may be racing our
                 # own in-flight calls, so they do not lower the count.
                 base = old_used if old_start == start else 0.0
-                buckets[bucket] = [start, max(base, used)]
-            self._save(state)
+                shared.put(bucket, start, max(base, used))
 
     def block(self, seconds: float) -> float:
         """Make every process wait ``seconds`` (a 429's Retry-After); returns the end instant."""
-        with self.file.locked():
-            state = self._load()
-            until = self._clock() + max(seconds, 0.0)
-            state["blocked_until"] = max(float(state.get("blocked_until", 0.0)), until)
-            self._save(state)
-            return state["blocked_until"]
+        with self.shared as shared:
+            ban_until, status, blocked_until = shared.header()
+            until = max(blocked_until, self._clock() + max(seconds, 0.0))
+            shared.set_header(ban_until, status, until)
+            return until
 
     def ban(self, seconds: float, status: int = 418) -> float:
         """Record a ban: every process refuses calls until it ends. Returns the end instant."""
-        with self.file.locked():
-            state = self._load()
-            until = self._clock() + max(seconds, 0.0)
-            state["ban_until"] = max(float(state.get("ban_until", 0.0)), until)
-            state["ban_status"] = status
-            self._save(state)
-            return state["ban_until"]
-
-
-# The state file is a few lines of text, parsed on every call, so it is kept simpler than JSON:
-#   xest-limits <exchange> <host>
-#   <ban_until> <ban_status> <blocked_until>
-#   <bucket> <a> <b>          (counter: level, instant; window: start, used)
-
-
-def format_state(state: dict[str, Any]) -> bytes:
-    lines = [
-        f"xest-limits {_slot(state.get('exchange', '-'))} {_slot(state.get('host', '-'))}",
-        f"{float(state.get('ban_until', 0.0))!r} {int(state.get('ban_status', 0))} "
-        f"{float(state.get('blocked_until', 0.0))!r}",
-    ]
-    lines.extend(f"{name} {a!r} {b!r}" for name, (a, b) in state.get("buckets", {}).items())
-    return ("\n".join(lines) + "\n").encode()
-
-
-def parse_state(raw: bytes) -> dict[str, Any]:
-    """The state in ``raw``; an empty, torn or foreign file reads as a fresh state."""
-    lines = raw.decode("utf-8", errors="replace").splitlines()
-    try:
-        tag, exchange, host = lines[0].split()
-        ban_until, ban_status, blocked_until = lines[1].split()
-        state: dict[str, Any] = {
-            "exchange": exchange,
-            "host": host,
-            "ban_until": float(ban_until),
-            "ban_status": int(ban_status),
-            "blocked_until": float(blocked_until),
-            "buckets": {},
-        }
-        for line in lines[2:]:
-            if line.strip():
-                name, a, b = line.split()
-                state["buckets"][name] = (float(a), float(b))
-    except (IndexError, ValueError):
-        return {}
-    return state if tag == "xest-limits" else {}
+        with self.shared as shared:
+            ban_until, _, blocked_until = shared.header()
+            until = max(ban_until, self._clock() + max(seconds, 0.0))
+            shared.set_header(until, status, blocked_until)
+            return until
 
 
 def active_restrictions(now: float | None = None) -> list[dict[str, Any]]:
@@ -235,21 +197,21 @@ def active_restrictions(now: float | None = None) -> list[dict[str, Any]]:
 
     now = time.time() if now is None else now
     directory = cache_dir() / "limits"
-    found = []
+    found: list[dict[str, Any]] = []
     if not directory.is_dir():
         return found
-    for path in sorted(directory.glob("*.state")):
-        try:
-            state = parse_state(path.read_bytes())
-        except OSError:
+    for path in sorted(directory.glob(f"*{SUFFIX}")):
+        header = read_header(path)
+        if header is None:
             continue
-        for kind, field in (("banned", "ban_until"), ("waiting", "blocked_until")):
-            until = float(state.get(field, 0.0))
+        meta, ban_until, _, blocked_until = header
+        exchange, _, host = meta.partition(" ")
+        for kind, until in (("banned", ban_until), ("waiting", blocked_until)):
             if until > now:
                 found.append(
                     {
-                        "exchange": state.get("exchange", path.stem),
-                        "host": state.get("host", "?"),
+                        "exchange": exchange or path.stem,
+                        "host": host or "?",
                         "kind": kind,
                         "until": until,
                     }
@@ -258,34 +220,27 @@ def active_restrictions(now: float | None = None) -> list[dict[str, Any]]:
 
 
 def _spend(
-    state: dict[str, Any], bucket: str, policy: RateLimitPolicy, cost: float, now: float
+    shared: SharedState, bucket: str, policy: RateLimitPolicy, cost: float, now: float
 ) -> float:
-    """Spend from ``state`` in place and return 0, or return the seconds until it is possible."""
-    buckets = state.setdefault("buckets", {})
+    """Spend from the bucket and return 0, or return the seconds until it is possible."""
     if isinstance(policy, DecayingCounter):
-        level, then = buckets.get(bucket, (0.0, now))
+        level, then = shared.get(bucket) or (0.0, now)
         level = max(0.0, level - policy.decay * max(0.0, now - then))
         # A cost above the maximum could never fit: let it through from an empty counter.
         if level + cost <= policy.maximum or level == 0.0:
-            buckets[bucket] = [level + cost, now]
+            shared.put(bucket, level + cost, now)
             return 0.0
         if policy.decay <= 0:
             return math.inf
         return (level + cost - policy.maximum) / policy.decay
-    if isinstance(policy, WeightWindow):
-        start = _window_start(now, policy.window)
-        old_start, used = buckets.get(bucket, (start, 0.0))
-        if old_start != start:
-            used = 0.0
-        if used + cost <= policy.limit or used == 0.0:
-            buckets[bucket] = [start, used + cost]
-            return 0.0
-        return max(start + policy.window - now, 0.001)
-    raise TypeError(f"unknown rate-limit policy {policy!r}")
-
-
-def _slot(bucket: str) -> str:
-    return bucket if bucket.isidentifier() else re.sub(r"\s", "_", bucket) or "_"
+    start = _window_start(now, policy.window)
+    old_start, used = shared.get(bucket) or (start, 0.0)
+    if old_start != start:
+        used = 0.0
+    if used + cost <= policy.limit or used == 0.0:
+        shared.put(bucket, start, used + cost)
+        return 0.0
+    return max(start + policy.window - now, 0.001)
 
 
 def _window_start(now: float, window: float) -> float:

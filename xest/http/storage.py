@@ -17,6 +17,7 @@ import weakref
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from xest import errors
 
@@ -52,14 +53,21 @@ def private_dir(*parts: str) -> Path:
 # Bumped in a forked child: descriptors (and their locks) opened before the fork belong to the
 # parent's open file descriptions, so the child must open its own. Cheaper than os.getpid().
 _generation = 0
-_files: weakref.WeakSet[LockedFile] = weakref.WeakSet()
+_files: weakref.WeakSet[Any] = weakref.WeakSet()  # objects whose thread locks to renew
 
 
 def _forked() -> None:
     global _generation
     _generation += 1
-    for lf in list(_files):  # a thread of the parent may have held one: it is gone now
-        lf._lock = threading.Lock()
+    for obj in list(_files):  # a thread of the parent may have held one: it is gone now
+        obj._lock = threading.Lock()
+        if hasattr(obj, "_open_lock"):
+            obj._open_lock = threading.Lock()
+
+
+def renew_locks_after_fork(obj: Any) -> None:
+    """Give ``obj`` fresh ``_lock`` (and ``_open_lock``) thread locks in a forked child."""
+    _files.add(obj)
 
 
 os.register_at_fork(after_in_child=_forked)
