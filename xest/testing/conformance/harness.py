@@ -186,6 +186,12 @@ class Context:
             self._symbol = symbol
         return self._symbol
 
+    def known_symbols(self) -> set[str]:
+        """Every symbol of markets(), or just the one under test when markets is undeclared."""
+        if not self.h.declares("markets"):
+            return {self.symbol}
+        return {m.symbol for m in self.call("markets")}
+
     def market(self) -> Any:
         return self.call("market", self.symbol)
 
