@@ -36,6 +36,7 @@ def test_order_asks_first_and_places_nothing_when_refused(sim, on_sim):
         ["order", "tradex", "BTC/USD", "buy", "0.5", "--limit", "40000", *on_sim], input="n\n"
     )
     assert code == 1 and "Place: buy 0.5 BTC/USD limit 40000" in err and "aborted" in err
+    assert "(value 20000" in err
     assert sim.placed == 0
 
 

@@ -394,6 +394,7 @@ class AccountAgent(Agent):
         """A firm quote, held as the account's one live object for its id."""
         request = prepare_order(None, side, OrderType.MARKET, amount, symbol=symbol)
         snapshot = self.connector.quote(symbol, request.side, request.amount, valid_for=valid_for)
+        self.registry.sweep_quotes()  # let go of settled quotes, even when nothing polls
         return self._live(snapshot)
 
     def _live(self, snapshot: Quote) -> LiveQuote:

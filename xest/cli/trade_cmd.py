@@ -163,6 +163,8 @@ def _describe(request: Any) -> str:
         what += f" limit {_plain(request.price)}"
     if request.time_in_force is not None:
         what += f" {request.time_in_force.value}"
+    if request.cost is not None:
+        what += f" (value {_plain(request.cost)} {request.symbol.split('/')[1]})"
     return what
 
 
