@@ -210,7 +210,7 @@ class FakeSimulator(LoopbackServer):
             if account is None or not hmac.compare_digest(
                 _sign(account[0], request.query_string), request.header("X-Sign") or ""
             ):
-                return {"error": "auth"}
+                return SimResponse({"error": "auth"}, status=401)
         return super().handle(request)
 
     def _account(self, request) -> dict:

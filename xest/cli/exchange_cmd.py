@@ -1,12 +1,18 @@
-"""Reads of an exchange's own state: ``xest status`` and ``xest time``."""
+"""Reads of an exchange's own state: ``xest status`` and ``xest time``.
+
+Both take several exchanges; one that cannot be reached gets its row (status ``unknown`` and
+the reason) instead of hiding the others, and the command then exits non-zero.
+"""
 
 from __future__ import annotations
+
+import sys
 
 import click
 
 from xest.cli.clients import exchanges_argument, open_client
 from xest.cli.options import global_options, options
-from xest.cli.output import print_json, print_table
+from xest.cli.output import print_json, print_table, to_jsonable
 
 
 @click.command("status")
@@ -14,28 +20,82 @@ from xest.cli.output import print_json, print_table
 @global_options
 def status(exchanges: tuple[str, ...]) -> None:
     """Show whether each exchange is online."""
-    results = []
+    from xest.errors import XestError
+
+    rows, failed = [], False
     for name in exchanges:
         with open_client(name, several=len(exchanges) > 1) as client:
-            results.append((client.name, client.status()))
+            try:
+                st = client.status()
+            except XestError as exc:
+                failed = True
+                rows.append(
+                    {
+                        "exchange": client.name,
+                        "status": "unknown",
+                        "message": "",
+                        "updated": None,
+                        "error": str(exc),
+                    }
+                )
+                continue
+            rows.append({"exchange": client.name, **to_jsonable(st), "error": None})
     if options().json:
-        print_json([{"exchange": ex, **_dump(st)} for ex, st in results])
-        return
-    print_table(
-        ["exchange", "status", "message", "updated"],
-        [[ex, st.status, st.message or None, st.updated] for ex, st in results],
-    )
+        print_json(rows)
+    else:
+        print_table(
+            ["exchange", "status", "message", "updated"],
+            [
+                [
+                    r["exchange"],
+                    r["status"],
+                    r["error"] or r["message"] or None,
+                    _parse_time(r["updated"]),
+                ]
+                for r in rows
+            ],
+        )
+    if failed:
+        sys.exit(1)  # the table shows what failed; click.Exit would not set the code
 
 
 @click.command("time")
 @exchanges_argument
+@click.option(
+    "--samples",
+    type=click.IntRange(1, 20),
+    default=3,
+    show_default=True,
+    help="Server-time readings per exchange; the estimate keeps the tightest.",
+)
 @global_options
-def time_(exchanges: tuple[str, ...]) -> None:
-    """Show each exchange's clock: its reading, our estimate, offset and error."""
-    rows = []
+def time_(exchanges: tuple[str, ...], samples: int) -> None:
+    """Show each exchange's clock: its last reading, the estimated time now, offset and error.
+
+    The offset is the exchange's clock minus this machine's; the error bounds the estimate
+    (half the round trip plus the exchange's clock resolution: 1 s for Kraken).
+    """
+    from xest.errors import XestError
+
+    rows, failed = [], False
     for name in exchanges:
         with open_client(name, several=len(exchanges) > 1) as client:
-            reading = client.server_time()
+            try:
+                for _ in range(samples):
+                    reading = client.server_time()
+            except XestError as exc:
+                failed = True
+                rows.append(
+                    {
+                        "exchange": client.name,
+                        "server_time": None,
+                        "estimated_now": None,
+                        "offset_ms": None,
+                        "error_ms": None,
+                        "error": str(exc),
+                    }
+                )
+                continue
             estimate = client.clock.now()
             rows.append(
                 {
@@ -44,21 +104,36 @@ def time_(exchanges: tuple[str, ...]) -> None:
                     "estimated_now": estimate.time,
                     "offset_ms": round(estimate.offset * 1000, 1),
                     "error_ms": round(estimate.error * 1000, 1),
+                    "error": None,
                 }
             )
     if options().json:
         print_json(rows)
-        return
-    print_table(
-        ["exchange", "server time", "estimated now", "offset ms", "error ms"],
-        [list(r.values()) for r in rows],
-    )
+    else:
+        print_table(
+            ["exchange", "server time", "estimated now", "offset ms", "error ms"],
+            [
+                [
+                    r["exchange"],
+                    r["server_time"],
+                    r["estimated_now"],
+                    r["offset_ms"],
+                    None if r["error_ms"] is None else f"±{r['error_ms']}",
+                ]
+                for r in rows
+            ],
+        )
+        for r in rows:
+            if r["error"]:
+                click.echo(f"error: {r['error']}", err=True)
+    if failed:
+        sys.exit(1)  # the table shows what failed; click.Exit would not set the code
 
 
-def _dump(value: object) -> dict:
-    from xest.cli.output import to_jsonable
+def _parse_time(value: str | None):
+    from datetime import datetime
 
-    return to_jsonable(value)
+    return datetime.fromisoformat(value) if value else None
 
 
 def register(cli: click.Group) -> None:

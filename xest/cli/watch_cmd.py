@@ -101,7 +101,7 @@ def _first_round(*agents: Any, timeout: float = 10.0) -> None:
             continue
         for task in agent.tasks:
             while agent.last(task, ok=False) is None and time.monotonic() < deadline:
-                _sleep(0.02)
+                time.sleep(0.02)
 
 
 def _frame(client: Any, agent: Any, account: Any) -> dict[str, Any]:

@@ -1,0 +1,124 @@
+"""``xest watch``: bounded runs (--iterations), the account section, maintenance, JSON lines,
+and a clean exit on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+
+import pytest
+
+FAST = ("--refresh", "0.01", "--poll", "0.05")
+
+
+def no_agent_threads():
+    return not [t for t in threading.enumerate() if t.name.startswith("xest-fakex")]
+
+
+@pytest.fixture
+def demo_env(sim, monkeypatch):
+    key, secret = sim.demo_credentials()
+    monkeypatch.setenv("XEST_FAKEX_KEY", key)
+    monkeypatch.setenv("XEST_FAKEX_SECRET", secret)
+    return sim
+
+
+def test_watch_shows_status_clock_balances_and_orders(xest_cli, fake):
+    result = xest_cli("watch", "fakex", "--sim", "--iterations", "2", *FAST)
+    assert result.code == 0, result.err
+    frames = [f for f in result.out.split("Ctrl-C to quit") if f.strip()]
+    assert len(frames) == 2
+    frame = frames[-1]
+    assert "account demo" in frame
+    assert "status       ONLINE  since" in frame
+    assert "server time  " in frame and " ms  (offset" in frame
+    assert "USD" in frame and "1000.50" in frame
+    assert "O-1" in frame and "70000" in frame
+    assert no_agent_threads()
+
+
+def test_watch_without_credentials_shows_the_exchange_only(xest_cli, sim):
+    result = xest_cli("watch", "fakex", "--url", sim.url, "--iterations", "1", *FAST)
+    assert result.code == 0, result.err
+    assert "ONLINE" in result.out and "BALANCES" not in result.out
+
+
+def test_watch_json_lines_follow_maintenance(xest_cli, demo_env):
+    sim = demo_env
+    sim.set_status("maintenance")
+    result = xest_cli("watch", "fakex", "--url", sim.url, "--json", "--iterations", "3", *FAST)
+    assert result.code == 0, result.err
+    frames = [json.loads(line) for line in result.out.splitlines()]
+    assert len(frames) == 3
+    last = frames[-1]
+    assert last["status"] == "maintenance" and last["stale"] is False
+    assert last["account"] == "default"
+    assert {b["asset"] for b in last["balances"]} == {"BTC", "USD"}
+    assert last["open_orders"][0]["id"] == "O-1"
+    times = [datetime.fromisoformat(f["server_time"]) for f in frames]
+    assert times == sorted(times)  # the estimated clock ticks
+
+
+def test_watch_shows_unknown_when_the_exchange_stops_answering(
+    xest_cli, demo_env, monkeypatch, capsys
+):
+    """The exchange goes silent mid-watch: the view must not keep saying online."""
+    sim = demo_env
+    from xest.cli import watch_cmd
+
+    real_sleep, calls, seen = watch_cmd._sleep, [], []
+
+    def sleep(seconds):
+        calls.append(seconds)
+        if len(calls) == 3:
+            sim.down = True
+        seen.append(capsys.readouterr().out)
+        if '"status": "unknown"' in seen[-1]:
+            raise KeyboardInterrupt  # seen what we waited for: quit like a user would
+        real_sleep(seconds)
+
+    monkeypatch.setattr(watch_cmd, "_sleep", sleep)
+    result = xest_cli(
+        "watch",
+        "fakex",
+        "--url",
+        sim.url,
+        "--json",
+        "--iterations",
+        "200",
+        "--refresh",
+        "0.02",
+        "--poll",
+        "0.02",
+    )
+    assert result.code == 0, result.err
+    frames = [json.loads(line) for line in "".join([*seen, result.out]).splitlines()]
+    assert frames[0]["status"] == "online"
+    assert frames[-1]["status"] == "unknown" and frames[-1]["stale"] is True
+    # Unknown either by failed polls (with the reason) or by a poll still retrying too long.
+    assert frames[-1]["last_error"] is None or "503" in frames[-1]["last_error"]
+    assert len(frames) < 200
+
+
+def test_ctrl_c_exits_cleanly(xest_cli, fake, monkeypatch):
+    from xest.cli import watch_cmd
+
+    calls = []
+
+    def interrupted(seconds):
+        calls.append(seconds)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(watch_cmd, "_sleep", interrupted)
+    result = xest_cli("watch", "fakex", "--sim", *FAST)
+    assert result.code == 0
+    assert result.out.count("Ctrl-C to quit") >= 1
+    assert "stopped" in result.err and "Traceback" not in result.err
+    assert no_agent_threads()
+
+
+def test_watch_refuses_bad_options(xest_cli, fake):
+    assert xest_cli("watch", "fakex", "--sim", "--refresh", "0").code == 2
+    assert xest_cli("watch", "fakex", "--sim", "--iterations", "0").code == 2
