@@ -135,7 +135,9 @@ def test_an_order_the_exchange_forgot_is_given_up_with_an_event(sim, agent):
     for _ in range(3):
         agent.poll("orders")
     assert [e.data["order_id"] for e in listener.drain()] == [order.id]
-    assert agent.tracked == []
+    assert agent.tracked == [] and order.lost
+    with pytest.raises(errors.OrderNotFound, match="no longer knows"):
+        order.wait(timeout=5)
 
 
 def test_validate_places_nothing_and_tracks_nothing(sim, agent):

@@ -244,6 +244,7 @@ class AccountAgent(Agent):
             if misses >= _LOST_AFTER:
                 self._misses.pop(tracked.id, None)
                 self.registry.settled(tracked)
+                tracked.mark_lost()
                 self.emit(ORDER_LOST, new=tracked.snapshot, order_id=tracked.id)
             return
         self._misses.pop(tracked.id, None)

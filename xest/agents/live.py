@@ -101,6 +101,7 @@ class TrackedOrder:
         self._cond = threading.Condition()
         self._history: collections.deque[Order] = collections.deque([order], maxlen=history)
         self._subscribers = _Subscribers(f"order:{order.id}")
+        self._lost = False
 
     def __repr__(self) -> str:
         o = self._order
@@ -166,6 +167,17 @@ class TrackedOrder:
         """Call ``callback(event)`` on each change of this order; returns a cancel function."""
         return self._subscribers.add(callback)
 
+    @property
+    def lost(self) -> bool:
+        """Whether the exchange stopped knowing this order before it was seen final."""
+        return self._lost
+
+    def mark_lost(self) -> None:
+        """The account gave up following it: wake ``wait()`` callers with OrderNotFound."""
+        with self._cond:
+            self._lost = True
+            self._cond.notify_all()
+
     # -- actions ---------------------------------------------------------------------------------
 
     def refresh(self) -> Order:
@@ -191,6 +203,11 @@ class TrackedOrder:
             with self._cond:
                 if self._order.is_final:
                     return self._order
+                if self._lost:
+                    raise errors.OrderNotFound(
+                        f"the exchange no longer knows order {self.id} (last seen "
+                        f"{self._order.status}); check the account's closed orders"
+                    )
                 left = _left(deadline)
                 if left is not None and left <= 0:
                     raise TimeoutError(
