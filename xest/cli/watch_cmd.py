@@ -37,7 +37,7 @@ _sleep = time.sleep  # tests replace it
     "--poll",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Seconds between polls of the exchange (default: status 5, clock 30, account 5).",
+    help="Seconds between polls (default: status 5, clock 30, the account agent's own).",
 )
 @click.option("--iterations", type=click.IntRange(min=1), default=None, hidden=True)
 @global_options
@@ -88,8 +88,9 @@ def _account_agent(client: Any, poll: float | None) -> Any:
         agent = client.add_agent(
             AccountAgent(client.connector, clock=client.clock, refresh_clock=client.server_time)
         )
-    for task in agent.tasks:
-        agent.set_interval(task, poll or 5.0)
+    if poll is not None:
+        for task in agent.tasks:
+            agent.set_interval(task, poll)
     return agent
 
 
