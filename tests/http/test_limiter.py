@@ -214,3 +214,41 @@ def test_state_snapshot_names_buckets_and_verdicts():
     assert state["buckets"]["public"] == (2.0, clock.now)
     assert state["buckets"]["orders"][1] == 3.0
     assert state["blocked_until"] == clock.now + 5 and state["ban_until"] == 0
+
+
+def test_the_connectors_reading_of_a_ban_is_recorded_and_raised(sim):
+    ends = time.time() + 300
+
+    def check(response):
+        if response.status == 418:
+            raise errors.RateLimited(
+                f"Binance says -1003: banned until {int(ends * 1000)}",
+                exchange="echo",
+                code=-1003,
+                ban_until=ends,
+            )
+
+    t = Transport("echo", sim.url)
+    body = f'{{"code":-1003,"msg":"IP banned until {int(ends * 1000)}."}}'
+    sim.inject(Fault.http(418, body, {"Retry-After": "60"}), path="/time")
+    with pytest.raises(errors.RateLimited, match="Binance says -1003") as info:
+        t.request(TIME, check=check)
+    assert info.value.ban_until == pytest.approx(ends, abs=0.01)  # the body's, not 60 s
+    with pytest.raises(errors.RateLimited, match="banned this IP") as again:
+        Transport("echo", sim.url).request(TIME)
+    assert again.value.ban_until == pytest.approx(ends, abs=0.01)
+    assert sim.hits["/time"] == 1
+
+
+def test_the_connectors_429_message_is_kept_with_the_shared_wait(sim):
+    def check(response):
+        if response.status == 429:
+            raise errors.RateLimited("Binance says -1003: too much weight", exchange="echo")
+
+    t = Transport("echo", sim.url, max_wait=0)
+    sim.inject(Fault.rate_limited(7, body='{"code":-1003,"msg":"Too much weight"}'), path="/time")
+    with pytest.raises(errors.RateLimited, match="too much weight") as info:
+        t.request(TIME, check=check)
+    assert info.value.retry_after == 7
+    with pytest.raises(errors.RateLimited, match="Retry-After"):
+        t.request(TIME)

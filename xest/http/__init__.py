@@ -17,11 +17,13 @@ from xest.http.endpoint import (
 )
 
 if TYPE_CHECKING:
-    from xest.http.transport import Transport, decode_json
+    from xest.http.outcomes import GatewayError, decode_json
+    from xest.http.transport import Transport
 
 __all__ = [
     "DecayingCounter",
     "Endpoint",
+    "GatewayError",
     "PreparedRequest",
     "RateLimitPolicy",
     "Response",
@@ -33,7 +35,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Transport", "decode_json"):
+    if name in ("Transport", "decode_json", "GatewayError"):
         from xest.http import transport
 
         return getattr(transport, name)

@@ -9,13 +9,11 @@ the server-clock timestamps signers use.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -35,8 +33,17 @@ from xest.http.endpoint import (
 )
 from xest.http.limiter import DEFAULT_BACKOFF, DEFAULT_BAN, RateLimiter, retry_after_seconds
 from xest.http.nonce import nonce_source
-from xest.http.redact import redact
+from xest.http.outcomes import (
+    GatewayError,
+    decode_json,
+    decode_response,
+    network_error,
+    status_error,
+    try_decode,
+)
 from xest.http.storage import fork_generation
+
+__all__ = ["GatewayError", "Transport", "decode_json", "pool"]
 
 Signer = Callable[[PreparedRequest, Credentials, SigningContext], None]
 Checker = Callable[[Response], None]
@@ -66,22 +73,9 @@ def pool() -> urllib3.PoolManager:
         return _pool
 
 
-_decoder = json.JSONDecoder(parse_float=Decimal)
 # One instance for every call (``retries=False`` would build a new Retry per request):
 # total=False hands connection errors straight back to us, where the endpoint's policy decides.
 _NO_RETRY = Retry(total=False, redirect=False)
-
-
-def decode_json(text: str | bytes) -> Any:
-    """JSON with exact numbers: floats become Decimal, integers stay exact ints."""
-    if not isinstance(text, str):
-        return json.loads(text, parse_float=Decimal)  # detects UTF-8/16/32 as json.loads does
-    return _decoder.decode(text)
-
-
-class GatewayError(errors.ExchangeUnavailable, errors.BadResponse):
-    """A 5xx answer whose body is not JSON (a proxy's or CDN's error page): the exchange is
-    unavailable, and the answer is not one it wrote. Both ``except`` clauses catch it."""
 
 
 class Transport:
@@ -285,7 +279,7 @@ class Transport:
                 )
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 elapsed = time.monotonic() - started
-                failure, retryable = self._network_error(endpoint, exc, secrets)
+                failure, retryable = network_error(self.exchange, self.host, endpoint, exc, secrets)
                 log.debug(
                     "%s %s -> %s after %.1f ms%s",
                     method,
@@ -308,7 +302,7 @@ class Transport:
             response_headers = raw.headers  # case-insensitive, as HTTP header names are
             self.limiter.observe(response_headers)
             if status in (418, 429):
-                raise self._rate_limited(status, response_headers, endpoint)
+                raise self._rate_limited(try_decode(raw, endpoint, elapsed), check)
             if status in RETRY_STATUSES and (retry := retry or self._retry_policy(endpoint)):
                 try:
                     retry = retry.increment(method, req.path, response=raw)
@@ -317,22 +311,13 @@ class Transport:
                 else:
                     self._pause(retry, response_headers, attempt, endpoint, f"HTTP {status}")
                     continue
-            response = self._decode(endpoint, raw, response_headers, elapsed, secrets)
+            response = decode_response(self.exchange, self.host, endpoint, raw, elapsed, secrets)
             if check is not None:
                 check(response)
-            if status >= 500:
-                raise errors.ExchangeUnavailable(
-                    f"{self.host} answered HTTP {status} to {endpoint.path}; try again later",
-                    exchange=self.exchange,
-                    code=status,
-                )
             if status >= 400:
-                raise errors.ExchangeError(
-                    f"HTTP {status} from {endpoint.path}: "
-                    f"{redact(_snippet(response.text), secrets)}",
-                    exchange=self.exchange,
-                    code=status,
-                )
+                failure = status_error(self.exchange, self.host, endpoint, response, secrets)
+                if failure is not None:
+                    raise failure
             return response
 
     def _pause(
@@ -358,63 +343,52 @@ class Transport:
         )
         time.sleep(delay)
 
-    def _network_error(
-        self, endpoint: Endpoint, exc: BaseException, secrets: set[str]
-    ) -> tuple[errors.NetworkError, bool]:
-        """The typed error for a failed exchange of packets, and whether a retry is safe."""
-        exs = urllib3.exceptions
-        reason = redact(_reason(exc), secrets)
-        if isinstance(exc, exs.NewConnectionError | exs.NameResolutionError):
-            # Checked first: urllib3 files refused connections under connect timeouts.
-            return errors.ExchangeUnavailable(
-                f"could not reach {self.host} ({reason}); check the URL and your network",
-                exchange=self.exchange,
-            ), True
-        if isinstance(exc, exs.ConnectTimeoutError):
-            return errors.RequestTimeout(
-                f"could not connect to {self.host} in time; check your network, or raise the "
-                "connect timeout",
-                exchange=self.exchange,
-            ), True
-        if isinstance(exc, exs.TimeoutError | TimeoutError):
-            # Not retried: the server may be slow under load, and a retry would multiply the wait.
-            return errors.RequestTimeout(
-                f"{self.host} did not answer {endpoint.path} in time; try again, or raise the "
-                "timeout",
-                exchange=self.exchange,
-            ), False
-        if endpoint.retry:
-            message = f"the connection to {self.host} broke ({reason}); try again"
-        else:
-            message = (
-                f"the connection to {self.host} broke while calling {endpoint.path} ({reason}); "
-                "the request may have been executed: check (e.g. look the order up by its client "
-                "order id) before sending it again"
-            )
-        return errors.ExchangeUnavailable(message, exchange=self.exchange), True
+    def _rate_limited(self, response: Response, check: Checker | None) -> errors.RateLimited:
+        """Record a 429's wait or a 418's ban for every process, and the error to raise.
 
-    def _rate_limited(
-        self, status: int, headers: Mapping[str, str], endpoint: Endpoint
-    ) -> errors.RateLimited:
-        retry_after = retry_after_seconds(headers)
-        if status == 418:
+        The connector's ``check`` sees the answer too: an exchange may say more than the
+        headers (Binance's 418 body gives the ban's end to the millisecond), and its own words
+        make the better message. The longer of the two verdicts is what every process obeys.
+        """
+        status, endpoint = response.status, response.endpoint
+        retry_after = retry_after_seconds(response.headers)
+        theirs: errors.RateLimited | None = None
+        if check is not None and response.data is not None:
+            try:
+                check(response)
+            except errors.RateLimited as exc:
+                theirs = exc
+            except errors.XestError:
+                pass  # mapped to something else: the status decides
+        now = time.time()
+        if status == 418 or (theirs is not None and theirs.ban_until):
             seconds = retry_after if retry_after is not None else DEFAULT_BAN
+            if theirs is not None and theirs.ban_until:
+                told = theirs.ban_until - now
+                # On a 418 the header's length is a floor too; the longer verdict wins.
+                seconds = max(seconds, told) if status == 418 else told
             until = self.limiter.ban(seconds, status)
             log.warning(
-                "%s: HTTP 418, this IP is banned for %.0f s; every xest process refuses calls "
+                "%s: HTTP %s, this IP is banned for %.0f s; every xest process refuses calls "
                 "to it until then",
                 self.exchange,
+                status,
                 seconds,
             )
+            if theirs is not None:
+                theirs.ban_until, theirs.retry_after = until, max(until - now, 0.0)
+                return theirs
             return errors.RateLimited(
-                f"{self.host} banned this IP for {seconds:.0f} s (HTTP 418, too many requests); "
-                "xest refuses every call to it, from every process, until the ban ends",
+                f"{self.host} banned this IP for {seconds:.0f} s (HTTP {status}, too many "
+                "requests); xest refuses every call to it, from every process, until the ban ends",
                 exchange=self.exchange,
                 code=status,
                 retry_after=seconds,
                 ban_until=until,
             )
         seconds = retry_after if retry_after is not None else DEFAULT_BACKOFF
+        if theirs is not None and theirs.retry_after:
+            seconds = max(seconds, theirs.retry_after)
         self.limiter.block(seconds)
         log.warning(
             "%s %s: HTTP 429, every xest process waits %.2f s before its next call to %s",
@@ -423,43 +397,15 @@ class Transport:
             seconds,
             self.exchange,
         )
+        if theirs is not None:
+            theirs.retry_after = seconds
+            return theirs
         return errors.RateLimited(
             f"{self.host} says too many requests (HTTP 429); wait {seconds:g} s before the next "
             "call (xest makes every process wait)",
             exchange=self.exchange,
             code=status,
             retry_after=seconds,
-        )
-
-    def _decode(
-        self,
-        endpoint: Endpoint,
-        raw: urllib3.BaseHTTPResponse,
-        headers: Mapping[str, str],
-        elapsed: float,
-        secrets: set[str],
-    ) -> Response:
-        text = raw.data.decode("utf-8", errors="replace")
-        status = raw.status
-        try:
-            data = decode_json(text)
-        except ValueError:
-            snippet = redact(_snippet(text), secrets)
-            if status >= 500:
-                raise GatewayError(
-                    f"{self.host} answered HTTP {status} to {endpoint.path} with a body that is "
-                    f"not JSON: {snippet!r}; try again later",
-                    exchange=self.exchange,
-                    code=status,
-                ) from None
-            raise errors.BadResponse(
-                f"{self.host} answered {endpoint.path} with HTTP {status} and a body that is not "
-                f"JSON: {snippet!r}",
-                exchange=self.exchange,
-                code=status,
-            ) from None
-        return Response(
-            status=status, headers=headers, data=data, endpoint=endpoint, elapsed=elapsed, text=text
         )
 
     def _prepare(self, endpoint: Endpoint, params: Mapping[str, Any] | None) -> PreparedRequest:
@@ -502,17 +448,3 @@ def _timeouts(
     if isinstance(timeout, tuple):
         return timeout
     return min(connect, timeout), timeout
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Kept for callers of the foundation's helper; see ``limiter.retry_after_seconds``."""
-    return retry_after_seconds(headers)
-
-
-def _reason(exc: BaseException) -> str:
-    reason = getattr(exc, "reason", None) or exc
-    return str(reason).split(": ", 1)[-1][:120]
-
-
-def _snippet(text: str) -> str:
-    return " ".join(text.split())[:200]

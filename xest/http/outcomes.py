@@ -1,0 +1,146 @@
+"""What came back: a decoded :class:`Response`, or the typed xest error for what went wrong.
+
+Every message names the host and the endpoint's path (never the query, which may carry a
+signature) and is passed through :func:`~xest.http.redact.redact`.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import urllib3
+
+from xest import errors
+from xest.http.endpoint import Endpoint, Response
+from xest.http.redact import redact
+
+_decoder = json.JSONDecoder(parse_float=Decimal)
+
+
+def decode_json(text: str | bytes) -> Any:
+    """JSON with exact numbers: floats become Decimal, integers stay exact ints."""
+    if not isinstance(text, str):
+        return json.loads(text, parse_float=Decimal)  # detects UTF-8/16/32 as json.loads does
+    return _decoder.decode(text)
+
+
+class GatewayError(errors.ExchangeUnavailable, errors.BadResponse):
+    """A 5xx answer whose body is not JSON (a proxy's or CDN's error page): the exchange is
+    unavailable, and the answer is not one it wrote. Both ``except`` clauses catch it."""
+
+
+def decode_response(
+    exchange: str,
+    host: str,
+    endpoint: Endpoint,
+    raw: urllib3.BaseHTTPResponse,
+    elapsed: float,
+    secrets: set[str],
+) -> Response:
+    """The decoded answer; BadResponse (GatewayError for a 5xx) if the body is not JSON."""
+    text = raw.data.decode("utf-8", errors="replace")
+    status = raw.status
+    try:
+        data = decode_json(text)
+    except ValueError:
+        shown = redact(snippet(text), secrets)
+        if status >= 500:
+            raise GatewayError(
+                f"{host} answered HTTP {status} to {endpoint.path} with a body that is not JSON: "
+                f"{shown!r}; try again later",
+                exchange=exchange,
+                code=status,
+            ) from None
+        raise errors.BadResponse(
+            f"{host} answered {endpoint.path} with HTTP {status} and a body that is not JSON: "
+            f"{shown!r}",
+            exchange=exchange,
+            code=status,
+        ) from None
+    return Response(
+        status=status, headers=raw.headers, data=data, endpoint=endpoint, elapsed=elapsed, text=text
+    )
+
+
+def status_error(
+    exchange: str, host: str, endpoint: Endpoint, response: Response, secrets: set[str]
+) -> errors.XestError | None:
+    """The error for an HTTP error status the connector's ``check`` did not map, or None."""
+    status = response.status
+    if status >= 500:
+        return errors.ExchangeUnavailable(
+            f"{host} answered HTTP {status} to {endpoint.path}; try again later",
+            exchange=exchange,
+            code=status,
+        )
+    if status >= 400:
+        return errors.ExchangeError(
+            f"HTTP {status} from {endpoint.path}: {redact(snippet(response.text), secrets)}",
+            exchange=exchange,
+            code=status,
+        )
+    return None
+
+
+def network_error(
+    exchange: str, host: str, endpoint: Endpoint, exc: BaseException, secrets: set[str]
+) -> tuple[errors.NetworkError, bool]:
+    """The typed error for a failed exchange of packets, and whether a retry is safe."""
+    exs = urllib3.exceptions
+    reason = redact(_reason(exc), secrets)
+    if isinstance(exc, exs.NewConnectionError | exs.NameResolutionError):
+        # Checked first: urllib3 files refused connections under connect timeouts.
+        return errors.ExchangeUnavailable(
+            f"could not reach {host} ({reason}); check the URL and your network",
+            exchange=exchange,
+        ), True
+    if isinstance(exc, exs.ConnectTimeoutError):
+        return errors.RequestTimeout(
+            f"could not connect to {host} in time; check your network, or raise the connect "
+            "timeout",
+            exchange=exchange,
+        ), True
+    if isinstance(exc, exs.TimeoutError | TimeoutError):
+        # Not retried: the server may be slow under load, and a retry would multiply the wait.
+        return errors.RequestTimeout(
+            f"{host} did not answer {endpoint.path} in time; try again, or raise the timeout",
+            exchange=exchange,
+        ), False
+    if endpoint.retry:
+        message = f"the connection to {host} broke ({reason}); try again"
+    else:
+        message = (
+            f"the connection to {host} broke while calling {endpoint.path} ({reason}); the "
+            "request may have been executed: check (e.g. look the order up by its client order "
+            "id) before sending it again"
+        )
+    return errors.ExchangeUnavailable(message, exchange=exchange), True
+
+
+def try_decode(raw: urllib3.BaseHTTPResponse, endpoint: Endpoint, elapsed: float) -> Response:
+    """The answer with its JSON decoded if it is JSON (``data`` None otherwise)."""
+    text = raw.data.decode("utf-8", errors="replace")
+    try:
+        data = decode_json(text)
+    except ValueError:
+        data = None
+    return Response(
+        status=raw.status,
+        headers=raw.headers,
+        data=data,
+        endpoint=endpoint,
+        elapsed=elapsed,
+        text=text,
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None) or exc
+    return str(reason).split(": ", 1)[-1][:120]
+
+
+def snippet(text: str) -> str:
+    """The first 200 characters, whitespace folded."""
+    return " ".join(text.split())[:200]
