@@ -153,6 +153,7 @@ class FakeSimulator(LoopbackServer):
     def __init__(self, port: int = 0, *, clock_offset: float = 0.0, **options: Any) -> None:
         super().__init__(port, clock_offset=clock_offset)
         self.status = "online"
+        self.extra_markets: list[dict] = []  # listed on top of the three standard ones
         self.down = False  # every request answers 503 while True
         self.accounts = {
             DEMO_KEY: (
@@ -251,6 +252,7 @@ class FakeSimulator(LoopbackServer):
                 "tick": "0.00001",
                 "step": "0.001",
             },
+            *self.extra_markets,
         ]
 
     @route("GET", "/ticker")

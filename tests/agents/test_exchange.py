@@ -4,6 +4,7 @@ the clock estimate and its jumps, failed polls, and clean shutdown."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -147,3 +148,28 @@ def test_agent_skips_what_the_connector_cannot_do(sim, fake, monkeypatch):
         state = agent.state()
         assert state.status is Status.ONLINE
         assert state.error == float("inf")  # no clock reading: the estimate says so
+
+
+def test_market_listing_changes_are_events(client, sim):
+    agent = ExchangeAgent(client, status_interval=60, time_interval=60)
+    assert agent.markets is None and "markets" not in agent.tasks
+    agent.configure(markets_interval=60)
+    agent.poll("markets")
+    assert set(agent.markets) == {"BTC/USD", "ETH/USD", "ETH/BTC"}
+    agent.poll("markets")
+    assert agent.events("markets") == ()  # the same listing is no news
+    sim.extra_markets.append(
+        {
+            "symbol": "SOL/USD",
+            "id": "SOLUSD",
+            "base": "SOL",
+            "quote": "USD",
+            "tick": "0.01",
+            "step": "0.01",
+        }
+    )
+    agent.poll("markets")
+    [event] = agent.events("markets")
+    assert event.data == {"added": ["SOL/USD"], "removed": [], "changed": []}
+    assert (event.old, event.new) == (3, 4)
+    assert agent.markets["SOL/USD"].price_step == Decimal("0.01")

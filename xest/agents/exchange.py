@@ -5,9 +5,12 @@ saw, and answers "what is the exchange doing now, and what time is it there?" ho
 status reads ``unknown`` once polls have been missed, and the server time is an estimate with
 its error bound (:class:`xest.clock.RemoteClock`).
 
+With ``markets_interval`` it also follows the exchange's market list.
+
 Events: ``status`` (old → new :class:`~xest.models.Status`, including to and from ``unknown``),
 ``clock_jump`` (the exchange's clock stepped: a reading that the previous estimate, error bound
-included, cannot explain), and the base ``poll_failed`` / ``poll_recovered``.
+included, cannot explain), ``markets`` (symbols listed, delisted or changed: ``data`` has
+``added``, ``removed``, ``changed``), and the base ``poll_failed`` / ``poll_recovered``.
 """
 
 from __future__ import annotations
@@ -22,15 +25,16 @@ import attrs
 
 from xest.agents.base import Agent, Observation
 from xest.clock import Estimate
-from xest.models import ExchangeStatus, Status
+from xest.models import ExchangeStatus, Market, Status
 
 if TYPE_CHECKING:
     from xest.facade import Client
 
-__all__ = ["CLOCK_JUMP", "STATUS", "ExchangeAgent", "ExchangeState"]
+__all__ = ["CLOCK_JUMP", "MARKETS", "STATUS", "ExchangeAgent", "ExchangeState"]
 
 STATUS = "status"
 CLOCK_JUMP = "clock_jump"
+MARKETS = "markets"
 
 
 @attrs.frozen
@@ -66,8 +70,9 @@ class ExchangeAgent(Agent):
 
     ``status_interval`` and ``time_interval`` are seconds between polls; ``stale_after`` missed
     polls make the status read ``unknown``; ``jump_threshold`` (seconds) is how far beyond the
-    error bounds a clock reading must land to count as a jump. Tasks the connector does not
-    support are left out.
+    error bounds a clock reading must land to count as a jump; ``markets_interval`` (off by
+    default: the listing is large) polls the market list. Tasks the connector does not support
+    are left out.
     """
 
     def __init__(
@@ -79,6 +84,7 @@ class ExchangeAgent(Agent):
         stale_after: int = 3,
         history: int = 1000,
         jump_threshold: float = 0.1,
+        markets_interval: float | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(client.name, history=history, stale_after=stale_after, monotonic=monotonic)
@@ -88,10 +94,13 @@ class ExchangeAgent(Agent):
         self._reported: ExchangeStatus | None = None
         self._effective = Status.UNKNOWN
         self._since: datetime | None = None
+        self._markets: dict[str, Market] | None = None
         if "status" in client.capabilities:
             self.add_task("status", client.status, status_interval)
         if "server_time" in client.capabilities:
             self.add_task("time", self._read_clock, time_interval)
+        if markets_interval is not None and "markets" in client.capabilities:
+            self.add_task("markets", client.markets, markets_interval)
 
     def __str__(self) -> str:
         # ``client.exchange`` used to be the exchange's name: keep f-strings reading naturally.
@@ -102,9 +111,15 @@ class ExchangeAgent(Agent):
         *,
         status_interval: float | None = None,
         time_interval: float | None = None,
+        markets_interval: float | None = None,
         stale_after: int | None = None,
     ) -> ExchangeAgent:
         """Change the polling intervals or the staleness rule (also while running)."""
+        if markets_interval is not None and "markets" in self.client.capabilities:
+            if "markets" in self.tasks:
+                self.set_interval("markets", markets_interval)
+            else:
+                self.add_task("markets", self.client.markets, markets_interval)
         if status_interval is not None and "status" in self.tasks:
             self.set_interval("status", status_interval)
         if time_interval is not None and "time" in self.tasks:
@@ -142,6 +157,22 @@ class ExchangeAgent(Agent):
         if observation.task == "status" and observation.ok:
             with self._state_lock:
                 self._reported = observation.value
+        elif observation.task == "markets" and observation.ok:
+            self._update_markets(observation.value)
+
+    def _update_markets(self, markets: list[Market]) -> None:
+        new = {m.symbol: m for m in markets}
+        with self._state_lock:
+            old, self._markets = self._markets, new
+        if old is None:
+            return
+        added = sorted(set(new) - set(old))
+        removed = sorted(set(old) - set(new))
+        changed = sorted(s for s in set(new) & set(old) if new[s] != old[s])
+        if added or removed or changed:
+            self.emit(
+                MARKETS, old=len(old), new=len(new), added=added, removed=removed, changed=changed
+            )
 
     def _after_poll(self) -> None:
         self._effective_status()
@@ -176,6 +207,12 @@ class ExchangeAgent(Agent):
     def since(self) -> datetime | None:
         """When the agent first saw the status it reports now."""
         return self._effective_status()[1]
+
+    @property
+    def markets(self) -> dict[str, Market] | None:
+        """The market list by symbol as last polled (None before; needs ``markets_interval``)."""
+        with self._state_lock:
+            return None if self._markets is None else dict(self._markets)
 
     def now(self) -> Estimate:
         """The estimated exchange time now, with its error bound and offset."""
