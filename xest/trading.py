@@ -212,6 +212,7 @@ def place_once(
     attempts: int = 3,
     lookups: int = 3,
     lookup_delay: float = 0.2,
+    timeout_settle: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Order:
     """Place ``request`` so that it exists exactly once on the exchange.
@@ -219,7 +220,8 @@ def place_once(
     At most ``attempts`` placements are sent, each after the exchange confirmed the previous
     one did not land. ``lookups`` bounds the look-ups after each lost answer, the first after
     ``lookup_delay`` seconds (the exchange may need a moment to show a fresh order), then
-    doubling.
+    doubling. After a timeout (rather than a dropped connection) the exchange may still be
+    handling the request, so absence is confirmed again ``timeout_settle`` seconds later.
     """
     if attempts < 1 or lookups < 1:
         raise ValueError("attempts and lookups must be at least 1")
@@ -256,6 +258,11 @@ def place_once(
             lost = exc
             log.info("placing %s: answer lost (%s); looking it up", request.client_id, exc)
         found = _find(connector, request, lost, lookups, lookup_delay, sleep)
+        if found is None and isinstance(lost, errors.RequestTimeout) and timeout_settle > 0:
+            # A timed-out request may still be in the exchange's hands: give it time to land
+            # before taking "not found" for "never placed".
+            sleep(timeout_settle)
+            found = _find(connector, request, lost, lookups, 0.0, sleep)
         if found is not None:
             return found
     assert lost is not None

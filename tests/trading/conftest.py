@@ -35,13 +35,17 @@ def sim(tx):
         yield server
 
 
-def make_connector(sim, key=tradex.DEMO_KEY, secret=tradex.DEMO_SECRET, account="demo"):
+def make_connector(
+    sim, key=tradex.DEMO_KEY, secret=tradex.DEMO_SECRET, account="demo", read_timeout=5.0
+):
     from xest.clock import RemoteClock
     from xest.credentials import Credentials
     from xest.http import Transport
 
     clock = RemoteClock()
-    transport = Transport("tradex", sim.url, cache=False, retries=1, read_timeout=5.0, clock=clock)
+    transport = Transport(
+        "tradex", sim.url, cache=False, retries=1, read_timeout=read_timeout, clock=clock
+    )
     connector = tradex.TradexConnector(transport, Credentials(key, secret, account))
     return connector, clock
 
@@ -55,7 +59,7 @@ def make_agent(sim, **options):
     from xest.agents.account import AccountAgent
 
     connector, clock = make_connector(
-        sim, **{k: options.pop(k) for k in ("key", "account") if k in options}
+        sim, **{k: options.pop(k) for k in ("key", "account", "read_timeout") if k in options}
     )
 
     def refresh():

@@ -33,6 +33,14 @@ def test_a_request_that_never_arrived_is_sent_again(sim, agent):
     assert [o["id"] for o in sim.by_client(order.client_id)] == [order.id]
 
 
+def test_a_timed_out_placement_still_in_the_exchanges_hands_is_not_doubled(sim, new_agent):
+    agent = new_agent(sim, read_timeout=0.2, timeout_settle=0.6)
+    sim.inject(Fault.slow(0.5), path=NEW)  # answered after we stopped waiting, then handled
+    order = _place(agent, 0)
+    assert sim.hits[NEW] == 1 and sim.placed == 1
+    assert [o["id"] for o in sim.by_client(order.client_id)] == [order.id]
+
+
 def test_when_the_exchange_cannot_be_asked_nothing_is_sent_again(sim, agent):
     sim.inject(Fault.lost_response(), path=NEW)
     sim.inject(*[Fault.http(503)] * 9, path=LOOKUP)

@@ -66,7 +66,7 @@ def test_lost_answer_with_order_found_is_not_sent_again():
 
 
 def test_lost_answer_without_order_is_sent_again_with_the_same_client_id():
-    c = Scripted([errors.RequestTimeout("slow"), "order"], [errors.OrderNotFound("none")])
+    c = Scripted([errors.RequestTimeout("slow"), "order"], [errors.OrderNotFound("none")] * 2)
     order = place_once(c, _request(), sleep=_nap)
     assert len(c.sent) == 2
     assert c.sent[0]["client_id"] == c.sent[1]["client_id"] == order.client_id
@@ -133,3 +133,10 @@ def test_lookups_wait_a_little_first_then_back_off():
     c = Scripted([lost()], [lost(), "order"])
     place_once(c, _request(), lookup_delay=0.2, sleep=waits.append)
     assert waits == [0.2, 0.4]
+
+
+def test_after_a_timeout_absence_is_confirmed_again_before_resending():
+    waits = []
+    c = Scripted([errors.RequestTimeout("slow")], [errors.OrderNotFound("not yet"), "order"])
+    order = place_once(c, _request(), lookup_delay=0, timeout_settle=1.5, sleep=waits.append)
+    assert order.id == "O1" and len(c.sent) == 1 and waits == [1.5]

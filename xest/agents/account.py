@@ -57,8 +57,8 @@ class AccountAgent(Agent):
     ``clock`` is the exchange's :class:`~xest.clock.RemoteClock` and ``refresh_clock`` a
     callable that takes a fresh server-time reading (the facade's ``server_time``): quote
     deadlines are checked against the estimated server time, refreshed when its error exceeds
-    ``max_clock_error`` seconds. ``lookup_delay``, ``attempts`` and ``lookups`` tune the
-    reconciliation of lost placement answers (:func:`xest.trading.place_once`).
+    ``max_clock_error`` seconds. ``lookup_delay``, ``timeout_settle``, ``attempts`` and
+    ``lookups`` tune the reconciliation of lost placement answers (:func:`xest.trading.place_once`).
     """
 
     def __init__(
@@ -73,6 +73,7 @@ class AccountAgent(Agent):
         history: int = 1000,
         max_clock_error: float = 2.0,
         lookup_delay: float = 0.2,
+        timeout_settle: float = 1.0,
         attempts: int = 3,
         lookups: int = 3,
         monotonic: Callable[[], float] = time.monotonic,
@@ -97,6 +98,7 @@ class AccountAgent(Agent):
         self.clock = clock
         self.max_clock_error = max_clock_error
         self.lookup_delay = lookup_delay
+        self.timeout_settle = timeout_settle
         self.attempts = attempts
         self.lookups = lookups
         self._refresh_clock = refresh_clock
@@ -333,6 +335,7 @@ class AccountAgent(Agent):
             attempts=self.attempts,
             lookups=self.lookups,
             lookup_delay=self.lookup_delay,
+            timeout_settle=self.timeout_settle,
             sleep=self._sleep,
         )
         if request.validate:
