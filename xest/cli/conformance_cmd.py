@@ -22,8 +22,8 @@ from xest.cli.options import global_options, options
 @click.option(
     "--live",
     is_flag=True,
-    help="Also run the read-only checks against the real "
-    "exchange (network; credentials from XEST_<NAME>_KEY / _SECRET).",
+    help="Also run the read-only checks against the real exchange (network; credentials of "
+    "--account, or XEST_<NAME>_KEY / _SECRET).",
 )
 @click.option("-k", "keyword", metavar="EXPR", help="Only run checks matching EXPR (pytest -k).")
 @click.option("-v", "--verbose", is_flag=True, help="List every check as it runs.")
@@ -63,6 +63,8 @@ def conformance(
         for name in names:
             command += ["--xest-connector", name]
         command += ["--xest-live"] * live + ["-k", keyword] * bool(keyword) + ["-x"] * exitfirst
+        if live and options().account:
+            command += ["--xest-account", options().account]
         quiet = options().json
         result = subprocess.run(command, cwd=tmp, capture_output=quiet, text=True, check=False)
         summary = _summary(report, names) if report.exists() else {}

@@ -27,7 +27,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="also run the suite's read-only checks against the real exchange (network; "
-        "credentials from XEST_<NAME>_KEY / XEST_<NAME>_SECRET for private reads)",
+        "credentials from the account configuration or XEST_<NAME>_KEY / XEST_<NAME>_SECRET)",
+    )
+    group.addoption(
+        "--xest-account",
+        default=None,
+        metavar="NAME",
+        help="the named account whose credentials the live checks use for private reads",
     )
 
 

@@ -28,12 +28,13 @@ KINDS = {
 
 
 @pytest.fixture(scope="session")
-def live_client(xest_harness: Harness):
+def live_client(request: pytest.FixtureRequest, xest_harness: Harness):
     if not xest_harness.live:
         pytest.skip("live checks run only with --xest-live (they call the real exchange)")
     import xest
 
-    client = xest.open(xest_harness.name, cache=False)
+    account = request.config.getoption("xest_account")
+    client = xest.open(xest_harness.name, account, cache=False)
     yield client
     client.close()
 

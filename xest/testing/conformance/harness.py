@@ -94,6 +94,7 @@ class Context:
         self.clients: list[Any] = []
         self.client = self.open()
         self._symbol: str | None = None
+        self._resting: tuple[Decimal, Decimal] | None = None
 
     def close(self) -> None:
         for client in self.clients:
@@ -197,6 +198,11 @@ class Context:
 
     def resting_buy(self) -> tuple[Decimal, Decimal]:
         """(amount, price) of a limit buy far below the market, so it rests in the book."""
+        if self._resting is None:
+            self._resting = self._resting_buy()
+        return self._resting
+
+    def _resting_buy(self) -> tuple[Decimal, Decimal]:
         opts = self.h.options
         if "order_amount" in opts and "order_price" in opts:
             return Decimal(str(opts["order_amount"])), Decimal(str(opts["order_price"]))
