@@ -26,6 +26,16 @@ def error_class(value: type[errors.XestError] | str) -> type[errors.XestError]:
     return cls
 
 
+def _operation(instance: Any, attribute: attrs.Attribute, value: str | None) -> None:
+    from xest.connector import OPERATIONS
+
+    if value is not None and value not in OPERATIONS:
+        raise errors.PluginError(
+            f"{type(instance).__name__} {instance.name!r}: unknown operation {value!r}; "
+            f"use one of {', '.join(OPERATIONS)}"
+        )
+
+
 def _frozen_dict(value: Mapping[str, Any] | None) -> dict[str, Any]:
     return dict(value or {})
 
@@ -46,7 +56,7 @@ class ErrorCase:
     error: type[errors.XestError] = attrs.field(converter=error_class)
     status: int = 200
     headers: dict[str, str] = attrs.field(factory=dict, converter=_frozen_dict)
-    operation: str | None = None
+    operation: str | None = attrs.field(default=None, validator=_operation)
     kwargs: dict[str, Any] | None = None
     path: str | None = None
     code: Any = None
@@ -68,7 +78,7 @@ class RecordedCase:
     """
 
     name: str
-    operation: str
+    operation: str = attrs.field(validator=_operation)
     responses: dict[str, Any] = attrs.field(converter=_frozen_dict)
     expect: Any = None
     values: dict[str, Any] = attrs.field(factory=dict, converter=_frozen_dict)

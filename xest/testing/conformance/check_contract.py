@@ -46,8 +46,11 @@ def test_simulator_registered(xest_harness):
         f"{xest_harness.name} registers no simulator: implement the xest_simulators hook; "
         "the contract and fault checks run against it"
     )
+
+
+def test_registered_cases_are_valid(xest_harness):
     problems = xest_harness.problems
-    assert not problems, "; ".join(problems)
+    assert not problems, "\n".join(problems)
 
 
 def test_undeclared_operations_raise_not_supported(xest_ctx: Context):
