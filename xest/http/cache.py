@@ -27,6 +27,7 @@ SIZE_LIMIT = 128 * 1024 * 1024
 
 _stores: dict[Path, Any] = {}
 _stores_lock = threading.Lock()
+_MAX_STORES = 4  # a process normally uses one; tests and tools that switch directories, more
 
 
 def _store(directory: Path) -> Any:
@@ -36,6 +37,8 @@ def _store(directory: Path) -> Any:
         if store is None:
             import diskcache
 
+            while len(_stores) >= _MAX_STORES:
+                _stores.pop(next(iter(_stores))).close()
             store = diskcache.Cache(
                 str(directory),
                 timeout=2,
@@ -106,7 +109,7 @@ class ResponseCache:
     def single_flight(self, key: str, timeout: float) -> Iterator[bool]:
         """Hold the key's lock (threads and processes) for the duration of one remote call."""
         if self._locks is None:
-            self._locks = StripedLocks(private_dir(RESPONSES, "locks"))
+            self._locks = StripedLocks.at(private_dir(RESPONSES, "locks"))
         with self._locks.hold(key, timeout) as held:
             yield held
 

@@ -66,7 +66,7 @@ class RateLimiter:
             directory = self._directory or private_dir("limits")
             slug = re.sub(r"[^a-z0-9_-]", "_", self.exchange.lower())[:40]
             digest = hashlib.sha256(self.host.encode()).hexdigest()[:16]
-            shared = SharedState(directory / f"{slug}-{digest}{SUFFIX}")
+            shared = SharedState.at(directory / f"{slug}-{digest}{SUFFIX}")
             with shared:
                 shared.set_meta(f"{self.exchange} {self.host}")  # for `xest cache info`
             self._shared = shared

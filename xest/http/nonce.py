@@ -53,5 +53,7 @@ def nonce_source(api_key: str) -> NonceSource:
     with _sources_lock:
         source = _sources.get(slot)
         if source is None:
+            while len(_sources) >= 64:  # a process uses a few keys; tests, many directories
+                _sources.pop(next(iter(_sources)))
             source = _sources[slot] = NonceSource(api_key, directory)
         return source

@@ -20,6 +20,7 @@ import mmap
 import os
 import struct
 import threading
+import weakref
 from pathlib import Path
 
 from xest.http import storage
@@ -50,6 +51,27 @@ class SharedState:
         self._generation = -1
         self._slots: dict[bytes, int] = {}
         storage.renew_locks_after_fork(self)
+
+    _instances: weakref.WeakValueDictionary[Path, SharedState] = weakref.WeakValueDictionary()
+    _instances_lock = threading.Lock()
+
+    @classmethod
+    def at(cls, path: Path) -> SharedState:
+        """The process's mapping of ``path`` (one descriptor and one mapping per file)."""
+        with cls._instances_lock:
+            state = cls._instances.get(path)
+            if state is None:
+                state = cls._instances[path] = cls(path)
+            return state
+
+    def __del__(self) -> None:
+        try:
+            if self._map is not None:
+                self._map.close()
+            if self._fd >= 0 and self._generation == storage.fork_generation():
+                os.close(self._fd)
+        except (OSError, ValueError, BufferError):
+            pass
 
     def _open(self) -> mmap.mmap:
         if self._map is not None and self._generation == storage.fork_generation():

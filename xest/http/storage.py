@@ -99,6 +99,11 @@ class LockedFile:
             self._generation = _generation
         return self._fd
 
+    def __del__(self) -> None:
+        if self._fd is not None and self._generation == _generation:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+
     def locked(self) -> LockedFile:
         """``with lf.locked(): ...`` holds the lock (a plain context manager: this is on the
         path of every request, and a generator-based one costs several microseconds)."""
@@ -150,6 +155,18 @@ class LockedFile:
 class StripedLocks:
     """Named exclusive locks across threads and processes, hashed onto a fixed set of files so
     the directory never grows. Two names may share a stripe: that only costs a little waiting."""
+
+    _instances: weakref.WeakValueDictionary[Path, StripedLocks] = weakref.WeakValueDictionary()
+    _instances_lock = threading.Lock()
+
+    @classmethod
+    def at(cls, directory: Path) -> StripedLocks:
+        """The process's locks for ``directory`` (shared, so descriptors are not multiplied)."""
+        with cls._instances_lock:
+            locks = cls._instances.get(directory)
+            if locks is None:
+                locks = cls._instances[directory] = cls(directory)
+            return locks
 
     def __init__(self, directory: Path, stripes: int = 64) -> None:
         self.directory = directory
