@@ -17,13 +17,33 @@ def test_status_online_and_in_maintenance(xest_cli, sim):
     assert (row["exchange"], row["status"], row["error"]) == ("fakex", "maintenance", None)
 
 
-def test_status_of_an_unreachable_exchange_keeps_the_others(xest_cli, sim, monkeypatch):
-    monkeypatch.setenv("XEST_FAKEX_URL", sim.url)
-    sim.down = True
-    result = xest_cli("status", "fakex", "--no-cache")
+def test_status_of_an_unreachable_exchange_keeps_the_others(xest_cli, fake, monkeypatch):
+    with fake.FakeSimulator() as up, fake.FakeSimulator() as down:
+        down.down = True
+        monkeypatch.setenv("XEST_FAKEX_URL", down.url)
+        monkeypatch.setenv("XEST_FAKEY_URL", up.url)
+
+        class FakeY(fake.FakeConnector):
+            exchange = "fakey"
+
+        from xest import registry
+
+        monkeypatch.setattr(
+            registry, "connectors", lambda: {"fakex": fake.FakeConnector, "fakey": FakeY}
+        )
+        result = xest_cli("status", "fakex", "fakey", "--no-cache")
     assert result.code == 1
-    row = result.out.splitlines()[1]
-    assert row.split()[:2] == ["fakex", "unknown"] and "503" in row
+    rows = result.out.splitlines()[1:]
+    assert rows[0].split()[:2] == ["fakex", "unknown"] and "503" in rows[0]
+    assert rows[1].split()[:2] == ["fakey", "online"]
+
+
+def test_status_of_one_unreachable_exchange_is_a_one_line_error(xest_cli, sim):
+    sim.down = True
+    result = xest_cli("status", "fakex", "--url", sim.url, "--no-cache")
+    assert result.code == 1 and result.out == ""
+    [line] = result.err.strip().splitlines()
+    assert line.startswith("error: fakex:") and "503" in line
 
 
 def test_url_with_several_exchanges_is_refused(xest_cli, sim):
@@ -54,5 +74,5 @@ def test_time_table(xest_cli, sim):
 def test_time_of_an_unreachable_exchange(xest_cli, sim):
     sim.down = True
     result = xest_cli("time", "fakex", "--url", sim.url)
-    assert result.code == 1
-    assert "error: " in result.err and "503" in result.err
+    assert result.code == 1 and result.out == ""
+    assert result.err.startswith("error: ") and "503" in result.err

@@ -1,7 +1,8 @@
 """Reads of an exchange's own state: ``xest status`` and ``xest time``.
 
-Both take several exchanges; one that cannot be reached gets its row (status ``unknown`` and
-the reason) instead of hiding the others, and the command then exits non-zero.
+Both take several exchanges; when several are named, one that cannot be reached gets its row
+(status ``unknown`` and the reason) instead of hiding the others, and the command then exits
+non-zero. With one exchange, a failure is the usual one-line error.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def status(exchanges: tuple[str, ...]) -> None:
             try:
                 st = client.status()
             except XestError as exc:
+                if len(exchanges) == 1:
+                    raise  # one exchange: the usual one-line error (traceback with --debug)
                 failed = True
                 rows.append(
                     {
@@ -84,6 +87,8 @@ def time_(exchanges: tuple[str, ...], samples: int) -> None:
                 for _ in range(samples):
                     reading = client.server_time()
             except XestError as exc:
+                if len(exchanges) == 1:
+                    raise  # one exchange: the usual one-line error (traceback with --debug)
                 failed = True
                 rows.append(
                     {
