@@ -13,6 +13,7 @@ a placement is sent exactly once whatever happens to it; no call outlives its ti
 | no answer within the read timeout | RequestTimeout |
 | 429 with Retry-After | RateLimited with retry_after, or success no sooner than Retry-After |
 | 418 with Retry-After (a ban) | RateLimited with retry_after, never retried |
+| 503, or no answer, on every attempt | ExchangeUnavailable / RequestTimeout after at most 5 tries |
 """
 
 from __future__ import annotations
@@ -48,8 +49,13 @@ READ_FAULTS = {
     "timeout": (Fault.slow(SLOW), (E.RequestTimeout,)),
     "429-retry-after": (Fault.rate_limited(RETRY_AFTER), (E.RateLimited,)),
     "418-ban": (Fault.rate_limited(RETRY_AFTER, status=418), (E.RateLimited,)),
+    # The same fault on every attempt: retries must give up, in bounded time.
+    "503-every-try": (Fault.http(503), (E.ExchangeUnavailable,)),
+    "timeout-every-try": (Fault.slow(SLOW), (E.RequestTimeout,)),
 }
+PERSISTENT = {"503-every-try", "timeout-every-try"}
 NEVER_RETRIED = {"418-ban"}
+MUST_FAIL = NEVER_RETRIED | PERSISTENT
 PLACEMENT_FAULTS = {
     "http-500": Fault.http(500),
     "http-502": Fault.http(502),
@@ -71,7 +77,7 @@ def test_read_fault(xest_ctx: Context, fault_name: str):
     fault, expected = READ_FAULTS[fault_name]
     operation = ctx.h.read_operation
     client = fault_client(ctx)
-    ctx.proxy.inject(fault)
+    ctx.proxy.inject(*[fault] * (MAX_ATTEMPTS + 1 if fault_name in PERSISTENT else 1))
     mark = ctx.proxy.mark()
     started = time.monotonic()
     try:
@@ -94,8 +100,8 @@ def test_read_fault(xest_ctx: Context, fault_name: str):
     else:
         elapsed = time.monotonic() - started
         sent = ctx.proxy.requests_since(mark)
-        if fault_name in NEVER_RETRIED:
-            pytest.fail(f"{operation}() retried into a ban (HTTP 418) and returned {result!r}")
+        if fault_name in MUST_FAIL:
+            pytest.fail(f"{operation}() returned {result!r} under {fault_name}")
         assert len(sent) >= 2, f"{operation}() returned without getting past the {fault_name}"
         if fault_name == "429-retry-after":
             assert elapsed >= RETRY_AFTER * 0.9, (

@@ -5,6 +5,7 @@ so a pytest run that does not ask for the suite never sees any of it."""
 from __future__ import annotations
 
 import collections
+import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,9 @@ class ConformancePlugin:
         # a module named on the command line is collected by pytest itself.
         if parent.session.isinitpath(file_path):
             return None
+        patterns = parent.config.getini("python_files")
+        if any(fnmatch.fnmatch(file_path.name, pattern) for pattern in patterns):
+            return None  # the project's own python_files pattern already collects it
         if (
             file_path.suffix == ".py"
             and file_path.name.startswith(CHECK_PREFIX)
