@@ -267,8 +267,8 @@ class AccountAgent(Agent):
         tracked = self.registry.find(order_id, client_id=client_id)
         if tracked is not None and (tracked.is_final or not refresh):
             return tracked
-        if tracked is not None:
-            order_id, symbol = tracked.id, symbol or tracked.symbol
+        if tracked is not None:  # ask by the exchange's id, which every exchange keeps
+            order_id, client_id, symbol = tracked.id, None, symbol or tracked.symbol
         snapshot = self.connector.order(order_id, client_id=client_id, symbol=symbol)
         return self._track(snapshot)
 
