@@ -193,7 +193,7 @@ def test_a_foreign_state_file_is_started_afresh(tmp_path):
     )
     lim.acquire("public", 1, max_wait=0)
     (path,) = tmp_path.iterdir()
-    path.write_bytes(b"garbage that is not a limiter state file")
+    path.write_bytes(b"garbage, not a limiter state file".ljust(path.stat().st_size, b"!"))
     again = RateLimiter(
         "test", "h", {"public": DecayingCounter(maximum=2, decay=1e-6)}, directory=tmp_path
     )
@@ -252,3 +252,13 @@ def test_the_connectors_429_message_is_kept_with_the_shared_wait(sim):
     assert info.value.retry_after == 7
     with pytest.raises(errors.RateLimited, match="Retry-After"):
         t.request(TIME)
+
+
+def test_a_short_or_foreign_file_is_reset_when_first_mapped(tmp_path):
+    from xest.http.shared_state import SIZE, SharedState
+
+    path = tmp_path / "old.limits"
+    path.write_bytes(b"xest-limits kraken api.kraken.com\n1.0 418 2.0\n")  # an older text format
+    state = SharedState.at(path)
+    assert state.header() == (0.0, 0, 0.0)
+    assert path.stat().st_size == SIZE

@@ -40,7 +40,11 @@ def slot_name(bucket: str) -> bytes:
 
 class SharedState:
     """``with state: ...`` holds the lock across threads and processes; reads outside it are
-    allowed for the header (aligned doubles: a reader sees the old or the new value)."""
+    allowed for the header (aligned doubles: a reader sees the old or the new value).
+
+    The file must not be truncated while processes have it mapped (they would crash on the
+    next access); xest itself only ever creates it at its full size.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -98,8 +102,11 @@ class SharedState:
     def __enter__(self) -> SharedState:
         self._lock.acquire()
         try:
-            self._open()
+            mapping = self._open()
             fcntl.flock(self._fd, fcntl.LOCK_EX)
+            if mapping[: len(MAGIC)] != MAGIC:  # overwritten behind our back: start afresh
+                mapping[:] = MAGIC + bytes(SIZE - len(MAGIC))
+                self._slots = {}
         except BaseException:
             self._lock.release()
             raise
