@@ -132,7 +132,8 @@ def quote_cmd(
 
 
 def _plain(value: Decimal | None) -> str:
-    return "-" if value is None else ("0" if value == 0 else f"{value:f}")
+    """A number for people: 20000, 0.01 (not 2.0000E+4 or 0.01000)."""
+    return "-" if value is None else ("0" if value == 0 else f"{value.normalize():f}")
 
 
 def _show_order(o: Any) -> None:
@@ -235,10 +236,12 @@ def _wait(client: Any, order: Any, timeout: float) -> Any:
     try:
         return order.wait(timeout, poll=0.5)
     except TimeoutError:
-        raise click.ClickException(
-            f"order {order.id} is still {order.status.value} after {timeout:g} s; follow it "
-            f"with `xest order-status {client.name} {order.id}`"
-        ) from None
+        click.echo(
+            f"error: order {order.id} is still {order.status.value} after {timeout:g} s; "
+            f"follow it with `xest order-status {client.name} {order.id}`",
+            err=True,
+        )
+        raise SystemExit(1) from None
 
 
 @click.command("cancel")
