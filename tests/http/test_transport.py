@@ -194,3 +194,13 @@ def test_decode_json_takes_text_or_bytes():
         "a": Decimal("1.10"),
         "n": 18446744073709551617,
     }
+
+
+def test_retry_waits_at_least_the_servers_retry_after(sim):
+    import time
+
+    sim.inject(Fault.http(503, "", {"Retry-After": "0.3"}), path="/time")
+    started = time.monotonic()
+    assert make(sim).request(TIME).status == 200
+    assert time.monotonic() - started >= 0.3
+    assert sim.hits["/time"] == 2
