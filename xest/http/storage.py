@@ -90,7 +90,6 @@ class LockedFile:
         self._fd: int | None = None
         self._generation = -1
         self._size = 0
-        self.last_written = b""
         _files.add(self)
 
     def _descriptor(self) -> int:
@@ -137,19 +136,12 @@ class LockedFile:
         return data
 
     def write(self, data: bytes) -> None:
-        """Replace the content; call inside :meth:`locked`, after :meth:`read`.
-
-        A shorter content is padded with spaces rather than truncated (formats here ignore
-        trailing whitespace): shrinking and regrowing a file costs the filesystem far more.
-        """
+        """Replace the content; call inside :meth:`locked`, after :meth:`read`."""
         fd = self._descriptor()
-        if len(data) < self._size <= 2 * len(data) + 64:
-            data = data.ljust(self._size)
         os.pwrite(fd, data, 0)
-        if len(data) != self._size:
+        if len(data) != self._size:  # fixed-width contents never pay for a truncate
             os.ftruncate(fd, len(data))
         self._size = len(data)
-        self.last_written = data  # exactly what a read now returns, padding included
 
 
 class StripedLocks:
