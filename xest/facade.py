@@ -40,7 +40,8 @@ from xest.models import (
 if TYPE_CHECKING:
     from xest.agents.account import AccountAgent
     from xest.agents.exchange import ExchangeAgent
-    from xest.agents.live import LiveQuote, TrackedOrder
+    from xest.agents.live import TrackedOrder
+    from xest.agents.quote import LiveQuote
 
 
 def open(

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from xest import errors
-from xest.agents.live import LiveQuote, OrderEvents, TrackedOrder
+from xest.agents.live import OrderEvents, TrackedOrder
+from xest.agents.quote import LiveQuote
 from xest.models import Order, Quote, QuoteState
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -4,7 +4,8 @@ in the background, remembering what they saw, and telling subscribers what chang
 from xest.agents.account import AccountAgent, BalanceSnapshot
 from xest.agents.base import Agent, Event, Listener, Observation, Subscription, TaskState
 from xest.agents.exchange import ExchangeAgent, ExchangeState
-from xest.agents.live import LiveQuote, OrderEvents, TrackedOrder
+from xest.agents.live import OrderEvents, TrackedOrder
+from xest.agents.quote import LiveQuote
 
 __all__ = [
     "AccountAgent",

@@ -29,7 +29,8 @@ import attrs
 
 from xest import errors
 from xest.agents.base import Agent
-from xest.agents.live import LiveQuote, OrderEvents, TrackedOrder
+from xest.agents.live import OrderEvents, TrackedOrder
+from xest.agents.quote import LiveQuote
 from xest.agents.tracking import Registry
 from xest.models import Balance, Order, OrderType, Quote, Side, TimeInForce
 from xest.trading import OrderRequest, place_once, prepare_order
@@ -186,7 +187,7 @@ class AccountAgent(Agent):
         return balances
 
     def _poll_orders(self) -> int:
-        """Open orders, then every followed order not among them; returns how many changed."""
+        """Open orders, then every followed order not among them; returns how many are open."""
         seen: set[str] = set()
         if "open_orders" in self.connector.capabilities:
             opened = [self._track(o) for o in self.connector.open_orders()]

@@ -17,7 +17,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from xest.agents.live import LiveQuote, TrackedOrder
+from xest.agents.live import TrackedOrder
+from xest.agents.quote import LiveQuote
 from xest.models import Order, Quote, QuoteState
 
 __all__ = ["Registry"]
