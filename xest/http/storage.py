@@ -38,7 +38,7 @@ def private_dir(*parts: str) -> Path:
     root = cache_dir()
     path = root.joinpath(*parts)
     try:
-        for directory in (root, path):
+        for directory in (root, *(root.joinpath(*parts[: i + 1]) for i in range(len(parts)))):
             if not directory.is_dir():
                 directory.mkdir(mode=0o700, parents=True, exist_ok=True)
                 os.chmod(directory, 0o700)
