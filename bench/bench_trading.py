@@ -21,6 +21,7 @@ import traceback
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import xest
@@ -199,12 +200,45 @@ def check_lost_answers(exchange: str, count: int, seed: int = 8) -> str:
         sim.stop()
 
 
+README = Path(__file__).with_name("README.md")
+BEGIN, END = "<!-- trading:begin -->", "<!-- trading:end -->"
+
+
+def write_readme(rows: list[tuple[str, str, str, str]], lost: int) -> None:
+    table = "\n".join(
+        f"| {ex} | {name} | {status} | {detail} |" for ex, name, status, detail in rows
+    )
+    section = f"""{BEGIN}
+## Trading flows
+
+Against the Kraken and Binance simulators in-process (loopback, unthrottled: the simulators do
+not enforce rate limits), on the development machine. Each of the {lost} placements loses its
+answer after the simulator accepted the order; duplicates and losses are counted through the
+exchange's own API (open and closed orders by client order id).
+
+| exchange | check | result | detail |
+| --- | --- | --- | --- |
+{table}
+
+Reproduce: `.venv/bin/python bench/bench_trading.py --readme`.
+{END}"""
+    text = README.read_text() if README.exists() else "# Benchmarks\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    README.write_text(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("exchanges", nargs="*", default=list(SETUP))
     parser.add_argument("--lost", type=int, default=1000, help="lost answers to inject")
+    parser.add_argument("--readme", action="store_true", help="write the results to README.md")
     args = parser.parse_args(argv)
     failed = 0
+    rows: list[tuple[str, str, str, str]] = []
     for exchange in args.exchanges:
         checks = [
             ("quote executes once", check_quote_once, ()),
@@ -214,11 +248,15 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for name, check, extra in checks:
             try:
-                print(f"{exchange:8} {name:24} ok    {check(exchange, *extra)}", flush=True)
+                detail, status = check(exchange, *extra), "ok"
             except Exception as exc:
                 failed += 1
-                print(f"{exchange:8} {name:24} FAIL  {type(exc).__name__}: {exc}")
+                detail, status = f"{type(exc).__name__}: {exc}", "FAIL"
                 traceback.print_exc(limit=-3, file=sys.stderr)
+            print(f"{exchange:8} {name:24} {status:5} {detail}", flush=True)
+            rows.append((exchange, name, status, detail))
+    if args.readme:
+        write_readme(rows, args.lost)
     return 1 if failed else 0
 
 
