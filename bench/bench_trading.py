@@ -53,8 +53,8 @@ SETUP: dict[str, dict[str, Any]] = {
 
 
 def open_on(exchange: str, **sim_options: Any) -> tuple[Any, Any]:
-    """A simulator (started, with options) and a client on its demo account, unthrottled: the
-    simulators do not enforce the exchanges' rate limits, and the point is the reconciliation."""
+    """A simulator (started, with options) and a client on its demo account, with the client's
+    rate limiter off: the point is the reconciliation, not the exchanges' request budgets."""
     sim = registry.simulator_factory(exchange)(**sim_options).start()
     key, secret = sim.demo_credentials()
     cls = registry.connector_class(exchange)
@@ -211,10 +211,11 @@ def write_readme(rows: list[tuple[str, str, str, str]], lost: int) -> None:
     section = f"""{BEGIN}
 ## Trading flows
 
-Against the Kraken and Binance simulators in-process (loopback, unthrottled: the simulators do
-not enforce rate limits), on the development machine. Each of the {lost} placements loses its
-answer after the simulator accepted the order; duplicates and losses are counted through the
-exchange's own API (open and closed orders by client order id).
+Against the Kraken and Binance simulators in-process (loopback), on the development machine,
+with the client's rate limiter off: the run measures reconciliation, not the exchanges' budgets.
+Each of the {lost} placements loses its answer after the simulator accepted the order;
+duplicates and losses are counted through the exchange's own API (open and closed orders by
+client order id).
 
 | exchange | check | result | detail |
 | --- | --- | --- | --- |
