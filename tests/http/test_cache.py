@@ -166,3 +166,10 @@ def test_info_and_clear(sim):
     assert ResponseCache().clear() == 2
     assert ResponseCache().info().entries == 0
     assert not t.request(STATUS, {"a": "1"}).from_cache
+
+
+def test_headers_are_case_insensitive_fresh_or_cached(sim):
+    t = make(sim)
+    for response in (t.request(STATUS), t.request(STATUS)):
+        assert response.headers["content-type"] == response.headers["Content-Type"]
+    assert response.from_cache

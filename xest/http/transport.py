@@ -206,7 +206,7 @@ class Transport:
         )
         return Response(
             status=answer.status,
-            headers=answer.headers,
+            headers=urllib3.HTTPHeaderDict(answer.headers),  # case-insensitive, as when fresh
             data=answer.data,
             endpoint=endpoint,
             elapsed=elapsed,
