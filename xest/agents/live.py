@@ -167,7 +167,10 @@ class TrackedOrder:
         return self._subscribers.emit(kind, old, new, data)
 
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
-        """Call ``callback(event)`` on each change of this order; returns a cancel function."""
+        """Call ``callback(event)`` on each change of this order; returns a cancel function.
+
+        Callbacks run in the thread that saw the change (often the agent's): keep them short,
+        and do not ``wait()`` in them."""
         return self._subscribers.add(callback)
 
     @property

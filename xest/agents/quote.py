@@ -48,7 +48,9 @@ class LiveQuote:
         self._uncertain = False  # an acceptance was sent, its answer lost, its fate unknown
         self._lost = False  # some acceptance of this quote lost its answer
         self._lock = threading.Lock()  # the state
-        self._accept_lock = threading.Lock()  # one acceptance in flight, ever
+        # One acceptance in flight, ever. Re-entrant so that a subscriber reacting to the
+        # outcome in the accepting thread gets a clear error, not a deadlock.
+        self._accept_lock = threading.RLock()
         self._subscribers = Subscribers(f"quote:{quote.id}")
 
     def __repr__(self) -> str:
