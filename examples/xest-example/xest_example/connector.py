@@ -78,6 +78,8 @@ HINTS = {
     errors.RateLimited: "slow down",
     errors.OnMaintenance: "try again after the maintenance",
 }
+ORDER_KEYS = ("id", "market", "side", "type", "status", "size", "filled", "created", "updated")
+QUOTE_KEYS = ("quoteId", "side", "size", "price", "cost", "createdAt", "expiresAt")
 STATUSES = {
     "normal": Status.ONLINE,
     "maintenance": Status.MAINTENANCE,
@@ -169,10 +171,33 @@ class ExampleConnector(Connector):
             return ERRORS[code]
         return errors.ExchangeUnavailable if status >= 500 else errors.ExchangeError
 
+    # -- answers: a shape we do not know is a BadResponse, never a KeyError ---------------------
+
+    def fetch(self, endpoint: Endpoint, params: Mapping[str, Any] | None = None, *keys: str):
+        """Call ``endpoint``; its answer must be an object with ``keys``."""
+        return self.shaped(self.request(endpoint, params), keys, endpoint.path)
+
+    def shaped(self, data: Any, keys: tuple[str, ...], what: str) -> dict[str, Any]:
+        if isinstance(data, dict) and all(k in data for k in keys):
+            return data
+        raise errors.BadResponse(
+            f"unexpected answer from {what}: wanted an object with {', '.join(keys)}, got "
+            f"{str(data)[:120]!r}; the exchange's API may have changed",
+            exchange=self.exchange,
+        )
+
+    def rows(self, data: dict[str, Any], key: str) -> list[Any]:
+        rows = self.shaped(data, (key,), key)[key]
+        if not isinstance(rows, list):
+            raise errors.BadResponse(
+                f"{key} is not a list: {str(rows)[:120]!r}", exchange=self.exchange
+            )
+        return rows
+
     # -- public ---------------------------------------------------------------------------------
 
     def status(self) -> ExchangeStatus:
-        data = self.request(STATUS)
+        data = self.fetch(STATUS, None, "status")
         return ExchangeStatus(
             status=STATUSES.get(data["status"], Status.UNKNOWN),
             message=data.get("message", ""),
@@ -180,11 +205,11 @@ class ExampleConnector(Connector):
         )
 
     def server_time(self) -> ServerTime:
-        data = self.request(TIME)
+        data = self.fetch(TIME, None, "serverTime")
         return ServerTime(self.time(data["serverTime"]), self.time_resolution, raw=data)
 
     def markets(self) -> list[Market]:
-        return [self._market(m) for m in self.request(MARKETS)["markets"]]
+        return [self._market(m) for m in self.rows(self.fetch(MARKETS), "markets")]
 
     def _market(self, m: dict[str, Any]) -> Market:
         return Market(
@@ -205,7 +230,7 @@ class ExampleConnector(Connector):
 
     def ticker(self, symbol: str) -> Ticker:
         market = self.market(symbol)
-        t = self.request(TICKER, {"market": market.id})
+        t = self.fetch(TICKER, {"market": market.id}, "market", "time")
         optional = {
             k: self.number(t[k]) if t.get(k) is not None else None
             for k in ("bid", "ask", "last", "open", "high", "low", "volume")
@@ -216,7 +241,7 @@ class ExampleConnector(Connector):
 
     def order_book(self, symbol: str, depth: int | None = None) -> OrderBook:
         market = self.market(symbol)
-        b = self.request(BOOK, {"market": market.id, "depth": depth})
+        b = self.fetch(BOOK, {"market": market.id, "depth": depth}, "bids", "asks", "time")
         return OrderBook(
             symbol=market.symbol,
             bids=[(self.number(p), self.number(a)) for p, a in b["bids"]],
@@ -240,9 +265,8 @@ class ExampleConnector(Connector):
             )
         market = self.market(symbol)
         start = int(since.timestamp() * 1000) if since else None
-        rows = self.request(
-            CANDLES, {"market": market.id, "interval": interval, "start": start, "limit": limit}
-        )["candles"]
+        params = {"market": market.id, "interval": interval, "start": start, "limit": limit}
+        rows = self.rows(self.fetch(CANDLES, params), "candles")
         return [
             Candle(
                 symbol=market.symbol,
@@ -262,7 +286,7 @@ class ExampleConnector(Connector):
         self, symbol: str, since: datetime | None = None, limit: int | None = None
     ) -> list[PublicTrade]:
         market = self.market(symbol)
-        rows = self.request(TRADES, {"market": market.id, "limit": limit})["trades"]
+        rows = self.rows(self.fetch(TRADES, {"market": market.id, "limit": limit}), "trades")
         trades = [
             PublicTrade(
                 symbol=market.symbol,
@@ -282,7 +306,7 @@ class ExampleConnector(Connector):
     # -- account --------------------------------------------------------------------------------
 
     def balances(self) -> dict[str, Balance]:
-        rows = self.request(BALANCES)["balances"]
+        rows = self.rows(self.fetch(BALANCES), "balances")
         return {
             b["asset"]: Balance(
                 asset=b["asset"],
@@ -296,7 +320,7 @@ class ExampleConnector(Connector):
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         params = {"market": self.market(symbol).id} if symbol else {}
-        return [self._order(o) for o in self.request(OPEN_ORDERS, params)["orders"]]
+        return [self._order(o) for o in self.rows(self.fetch(OPEN_ORDERS, params), "orders")]
 
     def order(
         self,
@@ -305,7 +329,7 @@ class ExampleConnector(Connector):
         client_id: str | None = None,
         symbol: str | None = None,
     ) -> Order:
-        return self._order(self.request(ORDER, _order_ref(order_id, client_id)))
+        return self._order(self.fetch(ORDER, _order_ref(order_id, client_id)))
 
     def place_order(
         self,
@@ -333,7 +357,7 @@ class ExampleConnector(Connector):
             "clientId": client_id,
             "dryRun": "true" if validate else None,
         }
-        return self._order(self.request(PLACE, params))
+        return self._order(self.fetch(PLACE, params))
 
     def cancel_order(
         self,
@@ -342,16 +366,15 @@ class ExampleConnector(Connector):
         client_id: str | None = None,
         symbol: str | None = None,
     ) -> Order:
-        return self._order(self.request(CANCEL, _order_ref(order_id, client_id)))
+        return self._order(self.fetch(CANCEL, _order_ref(order_id, client_id)))
 
     def quote(
         self, symbol: str, side: Side | str, amount: Decimal, *, valid_for: timedelta | None = None
     ) -> Quote:
         market = self.market(symbol)
         ttl = max(1, int(valid_for.total_seconds())) if valid_for else None
-        q = self.request(
-            QUOTE, {"market": market.id, "side": Side(side).value, "size": amount, "ttl": ttl}
-        )
+        params = {"market": market.id, "side": Side(side).value, "size": amount, "ttl": ttl}
+        q = self.fetch(QUOTE, params, *QUOTE_KEYS)
         return Quote(
             id=q["quoteId"],
             symbol=market.symbol,
@@ -365,9 +388,10 @@ class ExampleConnector(Connector):
         )
 
     def accept_quote(self, quote: Quote) -> Order:
-        return self._order(self.request(ACCEPT, {"quoteId": quote.id}))
+        return self._order(self.fetch(ACCEPT, {"quoteId": quote.id}))
 
     def _order(self, o: dict[str, Any]) -> Order:
+        o = self.shaped(o, ORDER_KEYS, "an order")
         market = self.market(o["market"])
         return Order(
             id=str(o["id"]),

@@ -23,6 +23,7 @@ import time
 import pytest
 
 from xest import errors
+from xest.connector import OPERATIONS
 from xest.testing.conformance.harness import Context, guarded
 from xest.testing.server import Fault
 
@@ -166,3 +167,34 @@ def test_order_placement_is_never_retried(xest_ctx: Context, fault_name: str):
             fault_name in ("lost-response", "timeout") and order.client_id == kwargs["client_id"]
         ), f"place_order() returned an order although the exchange answered {fault_name}"
     assert elapsed <= MAX_SECONDS, f"place_order() took {elapsed:.1f} s under {fault_name}"
+
+
+UNEXPECTED = '{"unexpected":"shape"}'
+
+
+def test_unexpected_json_is_a_bad_response(xest_ctx: Context):
+    """Valid JSON of the wrong shape (an API change, a proxy's own JSON) must raise
+    BadResponse from every declared operation, never KeyError or TypeError or a made-up
+    result."""
+    ctx = xest_ctx
+    problems = []
+    declared = [op for op in OPERATIONS if ctx.h.declares(op)]
+    for op in declared:
+        args, kwargs = ctx.default_args(op)
+        if ctx.h.declares("markets"):
+            ctx.connector.market(ctx.symbol)
+        ctx.proxy.inject(Fault.http(200, UNEXPECTED))
+        try:
+            result = guarded(getattr(ctx.connector, op), op, MAX_SECONDS, *args, **kwargs)
+        except errors.BadResponse:
+            continue
+        except errors.XestError as exc:
+            problems.append(f"{op}(): {type(exc).__name__}: {exc}, not BadResponse")
+        except pytest.fail.Exception as exc:
+            problems.append(str(exc).splitlines()[0])
+        else:
+            problems.append(f"{op}() returned {result!r} from {UNEXPECTED}")
+        finally:
+            ctx.proxy.clear_faults()
+    if problems:
+        pytest.fail(f"answered {UNEXPECTED}:\n" + "\n".join(problems), pytrace=False)

@@ -77,17 +77,17 @@ class ConformancePlugin:
     # -- reporting --------------------------------------------------------------------------------
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # One outcome per check: its call, or the setup/teardown that failed or skipped it.
+        if report.when != "call" and report.passed:
+            return
         name = _exchange_of(report.nodeid, self.names)
-        if report.when == "call" or report.outcome != "passed":
-            if report.when != "call" and report.outcome == "passed":
-                return
-            self.outcomes[name][report.outcome] += 1
-            check = report.nodeid.split("::")[-1]
-            if report.skipped:
-                reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
-                self.skips.append((name, check, reason.removeprefix("Skipped: ")))
-            elif report.failed:
-                self.failures.append((name, check, _first_line(report)))
+        self.outcomes[name][report.outcome] += 1
+        check = report.nodeid.split("::")[-1]
+        if report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+            self.skips.append((name, check, reason.removeprefix("Skipped: ")))
+        elif report.failed:
+            self.failures.append((name, check, _first_line(report)))
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         lines = []
@@ -149,5 +149,8 @@ def _exchange_of(nodeid: str, names: list[str]) -> str:
 def _first_line(report: pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(report.longrepr)
-    line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    line = lines[0] if lines else ""
+    if line.endswith(":") and len(lines) > 1:  # a heading: the first item says more
+        line = f"{line} {lines[1]}" + (f" (and {len(lines) - 2} more)" if len(lines) > 2 else "")
     return line.removeprefix("Failed: ")[:300]
