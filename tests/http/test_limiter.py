@@ -262,3 +262,38 @@ def test_a_short_or_foreign_file_is_reset_when_first_mapped(tmp_path):
     state = SharedState.at(path)
     assert state.header() == (0.0, 0, 0.0)
     assert path.stat().st_size == SIZE
+
+
+def test_per_key_policies_count_each_api_key_apart():
+    clock = FakeTime()
+    lim = limiter(
+        {"private": DecayingCounter(2, 1e-6, per_key=True), "public": DecayingCounter(2, 1e-6)},
+        clock,
+    )
+    for key in ("alice-key-123", "bob-key-456"):
+        lim.acquire("private", 2, max_wait=0, key=key)
+    with pytest.raises(errors.RateLimited):
+        lim.acquire("private", 1, max_wait=0, key="alice-key-123")
+    # A policy that is not per key is one budget whoever signs.
+    lim.acquire("public", 2, max_wait=0, key="alice-key-123")
+    with pytest.raises(errors.RateLimited):
+        lim.acquire("public", 1, max_wait=0, key="bob-key-456")
+    assert not any("alice" in name or "bob" in name for name in lim.state()["buckets"])
+
+
+def test_per_key_weight_is_resynchronised_for_that_key(sim):
+    from httpsupport import Endpoint
+
+    from xest.credentials import Credentials
+
+    policy = {
+        "weight": WeightWindow(limit=100, window=60, header="X-MBX-USED-WEIGHT-1M", per_key=True)
+    }
+    signed = Endpoint("weighted", "GET", "/weighted", signed=True, cost=20, bucket="weight")
+    t = Transport("echo", sim.url, rate_limits=policy, max_wait=0)
+    alice, bob = Credentials("alice-key-123", "s" * 8), Credentials("bob-key-456", "s" * 8)
+    sim.used_weight = 95
+    t.request(signed, signer=lambda *a: None, credentials=alice)
+    with pytest.raises(errors.RateLimited):
+        t.request(signed, signer=lambda *a: None, credentials=alice)
+    t.request(signed, signer=lambda *a: None, credentials=bob)  # bob's budget is his own

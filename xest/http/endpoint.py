@@ -43,20 +43,24 @@ class Endpoint:
 @attrs.frozen
 class DecayingCounter:
     """Kraken's policy: each call adds its cost to a counter that decays at ``decay`` per second;
-    calls may not push it above ``maximum``."""
+    calls may not push it above ``maximum``. ``per_key``: the exchange counts per API key (as
+    Kraken's private counters), so signed calls of each key have their own counter."""
 
     maximum: float
     decay: float
+    per_key: bool = False
 
 
 @attrs.frozen
 class WeightWindow:
     """Binance's policy: at most ``limit`` weight per ``window`` seconds; ``header`` reports the
-    weight used so far, and resynchronises the shared count."""
+    weight used so far, and resynchronises the shared count. ``per_key`` as for
+    :class:`DecayingCounter` (Binance's IP weight is per IP: leave it false there)."""
 
     limit: float
     window: float = 60.0
     header: str | None = None
+    per_key: bool = False
 
 
 RateLimitPolicy = DecayingCounter | WeightWindow

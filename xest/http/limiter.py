@@ -8,6 +8,7 @@ makes every process wait, a 418 ban makes every process refuse calls until the b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -85,13 +86,18 @@ class RateLimiter:
 
     # -- spending --------------------------------------------------------------------------------
 
-    def acquire(self, bucket: str, cost: float, max_wait: float) -> float:
+    def acquire(
+        self, bucket: str, cost: float, max_wait: float, *, key: str | None = None
+    ) -> float:
         """Spend ``cost`` from ``bucket``, waiting at most ``max_wait`` seconds for budget.
 
+        ``key`` is the API key of a signed call: a ``per_key`` policy counts each key apart.
         Returns the seconds waited. Raises RateLimited when the exchange banned us, or when the
         wait would exceed ``max_wait`` (``max_wait=0``: never wait).
         """
         policy = self.policies.get(bucket)
+        if key is not None and policy is not None and policy.per_key:
+            bucket = f"{bucket}@{_key_tag(key)}"
         shared = self.shared
         waited = 0.0
         while True:
@@ -149,14 +155,19 @@ class RateLimiter:
 
     # -- what the exchange told us ---------------------------------------------------------------
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Resynchronise weight windows from the exchange's used-weight headers."""
+    def observe(self, headers: Mapping[str, str], *, key: str | None = None) -> None:
+        """Resynchronise weight windows from the exchange's used-weight headers (``key``: the
+        API key of a signed call, for ``per_key`` windows)."""
         if not self._headers:
             return
         readings = []
         for bucket, policy in self._headers:
             value = _header(headers, policy.header or "")
             if value is not None:
+                if policy.per_key:
+                    if key is None:
+                        continue
+                    bucket = f"{bucket}@{_key_tag(key)}"
                 try:
                     readings.append((bucket, policy, float(value)))
                 except ValueError:
@@ -241,6 +252,12 @@ def _spend(
         shared.put(bucket, start, used + cost)
         return 0.0
     return max(start + policy.window - now, 0.001)
+
+
+@functools.lru_cache(maxsize=64)
+def _key_tag(key: str) -> str:
+    """A short, non-reversible tag for an API key (the state file never holds the key)."""
+    return hashlib.sha256(b"xest-limit\0" + key.encode()).hexdigest()[:12]
 
 
 def _window_start(now: float, window: float) -> float:

@@ -6,7 +6,7 @@ pair: numbers are read and written in place in the shared mapping. Layout (littl
     0    b"XLIM" + version (u32)
     8    ban_until, ban_status, blocked_until (3 doubles)
     32   "exchange host" (96 bytes, UTF-8, NUL-padded: for ``xest cache info``)
-    128  16 bucket slots of 32 bytes: name (16 bytes, NUL-padded), a, b (2 doubles)
+    128  64 bucket slots of 32 bytes: name (16 bytes, NUL-padded), a, b (2 doubles)
 
 A bucket's (a, b) is (level, instant) for a decaying counter, (window start, used) for a
 weight window.
@@ -26,11 +26,11 @@ from pathlib import Path
 from xest.http import storage
 
 MAGIC = b"XLIM" + struct.pack("<I", 1)
-SIZE = 640
+SIZE = 128 + 64 * 32
 _HEADER = struct.Struct("<ddd")
 _PAIR = struct.Struct("<dd")
 _META, _META_LEN = 32, 96
-_SLOTS, _SLOT_LEN, _SLOT_COUNT = 128, 32, 16
+_SLOTS, _SLOT_LEN, _SLOT_COUNT = 128, 32, 64
 
 
 def slot_name(bucket: str) -> bytes:

@@ -251,10 +251,11 @@ class Transport:
         else:
             connect, read = _timeouts(timeout, self.connect_timeout, self.read_timeout)
             urllib3_timeout = urllib3.Timeout(connect=connect, read=read)
+        key = credentials.key if endpoint.signed and credentials is not None else None
         attempt = 0
         while True:
             attempt += 1
-            self.limiter.acquire(endpoint.bucket, endpoint.cost, self.max_wait)
+            self.limiter.acquire(endpoint.bucket, endpoint.cost, self.max_wait, key=key)
             req = prepared
             if endpoint.signed and signer is not None and credentials is not None:
                 # Signed afresh on every attempt, on a copy: a retry needs a new nonce and
@@ -300,7 +301,7 @@ class Transport:
             status = raw.status
             log.debug("%s %s -> %s in %.1f ms%s", method, req.path, status, elapsed * 1000, note)
             response_headers = raw.headers  # case-insensitive, as HTTP header names are
-            self.limiter.observe(response_headers)
+            self.limiter.observe(response_headers, key=key)
             if status in (418, 429):
                 raise self._rate_limited(try_decode(raw, endpoint, elapsed), check)
             if status in RETRY_STATUSES and (retry := retry or self._retry_policy(endpoint)):
