@@ -39,6 +39,12 @@ def test_partial_fills_then_fill_emit_events_in_order():
     assert t.is_final and [o.filled for o in t.history][-1] == 1
 
 
+def test_every_snapshot_field_reads_through():
+    t = _tracked()
+    assert t.time_in_force is None and t.fee is None and t.raw is None
+    assert (t.id, t.price, t.remaining) == ("O1", 100, 1)
+
+
 def test_cancel_after_a_partial_fill_reports_both():
     t = _tracked()
     events = t.update(_order("cancelled", "0.5"))

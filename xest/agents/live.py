@@ -138,6 +138,12 @@ class TrackedOrder:
     average_price = property(lambda self: self._order.average_price)
     is_final = property(lambda self: self._order.is_final)
 
+    def __getattr__(self, name: str) -> Any:
+        # Every other field of the snapshot (created, fee, time_in_force, raw...) reads through.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._order, name)
+
     # -- updates ---------------------------------------------------------------------------------
 
     def update(self, order: Order) -> list[Event]:

@@ -71,6 +71,11 @@ class LiveQuote:
     cost = property(lambda self: self._quote.cost)
     expires_at = property(lambda self: self._quote.expires_at)
 
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # the snapshot's other fields (created_at, raw) read through
+            raise AttributeError(name)
+        return getattr(self._quote, name)
+
     @property
     def state(self) -> QuoteState:
         """The state now; an open quote past its deadline (server time) turns expired here."""
