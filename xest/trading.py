@@ -73,8 +73,10 @@ class OrderRequest:
 
 
 def _enum(cls: Any, value: Any, what: str) -> Any:
+    if isinstance(value, str) and not isinstance(value, cls):
+        value = value.upper() if cls is TimeInForce else value.lower()
     try:
-        return cls(value.lower() if isinstance(value, str) and cls is not TimeInForce else value)
+        return cls(value)
     except ValueError:
         choices = ", ".join(v.value for v in cls)
         raise errors.InvalidOrder(f"{what} must be one of {choices}, got {value!r}") from None

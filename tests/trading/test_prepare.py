@@ -52,7 +52,7 @@ def test_given_client_id_and_options_pass_through():
         "limit",
         "0.01",
         "50000",
-        time_in_force="IOC",
+        time_in_force="ioc",
         client_id="mine-1",
         validate=True,
     )
