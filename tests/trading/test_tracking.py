@@ -160,3 +160,12 @@ def test_an_account_needs_credentials(connector):
     connector.credentials = None
     with pytest.raises(errors.AuthenticationError, match="needs API credentials"):
         AccountAgent(connector)
+
+
+def test_a_cancel_whose_answer_is_lost_is_checked_not_failed(sim, agent):
+    from xest.testing.server import Fault
+
+    order = _limit(agent)
+    sim.inject(Fault.lost_response(), path=CANCEL)
+    assert agent.cancel_order(order.id).status is OrderStatus.CANCELLED
+    assert sim.hits[CANCEL] == 1

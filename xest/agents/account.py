@@ -32,7 +32,7 @@ from xest.agents.base import Agent
 from xest.agents.live import OrderEvents, TrackedOrder
 from xest.agents.quote import LiveQuote
 from xest.agents.tracking import Registry
-from xest.models import Balance, Order, OrderType, Quote, Side, TimeInForce
+from xest.models import Balance, Order, OrderStatus, OrderType, Quote, Side, TimeInForce
 from xest.trading import OrderRequest, place_once, prepare_order
 
 __all__ = ["BALANCE", "ORDER_LOST", "AccountAgent", "BalanceSnapshot"]
@@ -362,18 +362,21 @@ class AccountAgent(Agent):
         for attempt in range(2):
             try:
                 result = self.connector.cancel_order(order_id, client_id=client_id, symbol=symbol)
-            except errors.InvalidOrder as exc:
+            except errors.InvalidOrder:
                 # Unknown or not cancellable: often because it just ended. Say how, if so.
                 current = self._peek(order_id, client_id, symbol)
                 if current is not None and current.is_final:
                     raise _already_final(self._track(current).snapshot) from None
-                raise exc
+                raise
             except errors.NetworkError as exc:
                 if isinstance(exc, errors.RateLimited) or attempt:
                     raise
                 current = self._peek(order_id, client_id, symbol)  # cancelling twice is harmless
                 if current is not None and current.is_final:
-                    return self._track(current)
+                    tracked = self._track(current)
+                    if current.status is OrderStatus.CANCELLED:
+                        return tracked  # our cancel landed; only its answer was lost
+                    raise _already_final(tracked.snapshot) from None
                 continue
             return self._track(result)
         raise AssertionError("unreachable")
