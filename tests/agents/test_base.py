@@ -183,3 +183,14 @@ def test_listener_times_out():
     agent = Agent("quiet")
     with agent.listen() as events, pytest.raises(TimeoutError):
         events.get(timeout=0.01)
+
+
+def test_a_subscriber_may_poll_again(clock):
+    """Events are delivered from inside a poll; reacting with another poll must not deadlock."""
+    agent, flaky = make(clock)
+    flaky.failing = True
+    agent.subscribe(lambda event: agent.poll("other"), "poll_failed")
+    other = Flaky()
+    agent.add_task("other", other, 10)
+    agent.poll("flaky")
+    assert other.calls == 1

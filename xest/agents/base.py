@@ -190,7 +190,8 @@ class Agent:
         self._events: collections.deque[Event] = collections.deque(maxlen=history)
         self._subscriptions: list[Subscription] = []
         self._lock = threading.RLock()  # state, history, subscriptions
-        self._poll_lock = threading.Lock()  # one poll at a time (thread vs. poll())
+        # One poll at a time (thread vs. poll()); reentrant so a subscriber may poll again.
+        self._poll_lock = threading.RLock()
         self._stop = threading.Event()
         self._wake = threading.Event()  # interrupts the loop's sleep (stop, new interval)
         self._first_round = threading.Event()
