@@ -22,7 +22,13 @@ import attrs
 from xest import errors
 from xest.models import Market, Order, OrderType, Side, TimeInForce, to_decimal
 
-__all__ = ["OrderRequest", "new_client_id", "place_once", "prepare_order"]
+__all__ = [
+    "OrderRequest",
+    "answer_may_be_lost",
+    "new_client_id",
+    "place_once",
+    "prepare_order",
+]
 
 log = logging.getLogger("xest.trading")
 
@@ -200,8 +206,10 @@ def _fit(
     return fitted, tick
 
 
-def _uncertain(exc: BaseException) -> bool:
-    """Whether the request may have reached the exchange although no answer came back."""
+def answer_may_be_lost(exc: BaseException) -> bool:
+    """Whether a request that raised ``exc`` may have been handled by the exchange although no
+    answer came back (a timeout, a dropped connection), as opposed to refused before handling
+    (rate limit, maintenance, a stale timestamp or nonce)."""
     if isinstance(exc, errors.RateLimited | errors.OnMaintenance | errors.InvalidNonce):
         return False  # the exchange answered: refused before handling
     return isinstance(exc, errors.RequestTimeout | errors.ExchangeUnavailable)
@@ -243,11 +251,21 @@ def place_once(
     if request.validate:  # nothing is created: asking again is harmless
         return _retry_safe(send, attempts, lookup_delay, sleep)
     lost: errors.NetworkError | None = None
-    for attempt in range(attempts):
+    resynced = False
+    attempt = 0
+    while attempt < attempts:
+        attempt += 1
         try:
             return send()
+        except errors.InvalidNonce:
+            # Refused before handling (Binance -1021, a Kraken nonce): the connector has re-read
+            # the clock or moved its nonce on, so one immediate retry is safe and usually enough.
+            if resynced:
+                raise
+            resynced, attempt = True, attempt - 1
+            continue
         except errors.DuplicateOrder:
-            if attempt == 0:
+            if lost is None:
                 raise  # the caller's client id is already in use: not ours to adopt
             # An earlier attempt did land after all and the look-up missed it: adopt it.
             found = _find(connector, request, lost, lookups, lookup_delay, sleep)
@@ -255,7 +273,7 @@ def place_once(
                 raise
             return found
         except errors.NetworkError as exc:
-            if not _uncertain(exc):
+            if not answer_may_be_lost(exc):
                 raise
             lost = exc
             log.info("placing %s: answer lost (%s); looking it up", request.client_id, exc)
@@ -322,7 +340,7 @@ def _retry_safe(
         try:
             return send()
         except errors.NetworkError as exc:
-            if not _uncertain(exc) or attempt == attempts - 1:
+            if not answer_may_be_lost(exc) or attempt == attempts - 1:
                 raise
             if delay > 0:
                 sleep(delay * 2**attempt)

@@ -150,3 +150,26 @@ def test_a_quote_used_elsewhere_fails():
     with pytest.raises(errors.QuoteAlreadyExecuted):
         live.accept()
     assert live.state is QuoteState.FAILED
+
+
+def test_a_refused_timestamp_leaves_the_quote_open_and_is_retried_once():
+    outcomes = [errors.InvalidNonce("-1021"), _tracked()]
+
+    def execute(quote):
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    live = _live(FakeServerClock(), execute)
+    assert live.accept().id == "O1" and live.state is QuoteState.EXECUTED and not live.uncertain
+
+
+def test_a_rate_limited_acceptance_leaves_the_quote_open():
+    def execute(quote):
+        raise errors.RateLimited("429")
+
+    live = _live(FakeServerClock(), execute)
+    with pytest.raises(errors.RateLimited):
+        live.accept()
+    assert live.state is QuoteState.OPEN and not live.uncertain

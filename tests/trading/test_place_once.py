@@ -140,3 +140,13 @@ def test_after_a_timeout_absence_is_confirmed_again_before_resending():
     c = Scripted([errors.RequestTimeout("slow")], [errors.OrderNotFound("not yet"), "order"])
     order = place_once(c, _request(), lookup_delay=0, timeout_settle=1.5, sleep=waits.append)
     assert order.id == "O1" and len(c.sent) == 1 and waits == [1.5]
+
+
+def test_a_stale_timestamp_is_retried_once_at_once():
+    c = Scripted([errors.InvalidNonce("-1021"), "order"])
+    assert place_once(c, _request(), sleep=_nap).id == "O1"
+    assert len(c.sent) == 2 and c.looked == []
+    c = Scripted([errors.InvalidNonce("-1021"), errors.InvalidNonce("-1021")])
+    with pytest.raises(errors.InvalidNonce):
+        place_once(c, _request(), sleep=_nap)
+    assert len(c.sent) == 2

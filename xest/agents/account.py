@@ -330,6 +330,7 @@ class AccountAgent(Agent):
 
     def submit(self, request: OrderRequest) -> TrackedOrder | Order:
         """Place a prepared order exactly once (see :func:`xest.trading.place_once`)."""
+        self.server_now()  # a fresh clock reading first: signed timestamps come from it
         order = place_once(
             self.connector,
             request,
@@ -401,6 +402,7 @@ class AccountAgent(Agent):
     ) -> LiveQuote:
         """A firm quote, held as the account's one live object for its id."""
         request = prepare_order(None, side, OrderType.MARKET, amount, symbol=symbol)
+        self.server_now()  # the deadline is judged by it, and signed timestamps come from it
         snapshot = self.connector.quote(symbol, request.side, request.amount, valid_for=valid_for)
         self.registry.sweep_quotes()  # let go of settled quotes, even when nothing polls
         return self._live(snapshot)

@@ -16,6 +16,7 @@ from xest import errors
 from xest.agents.base import Event
 from xest.agents.live import EventSink, Subscribers, TrackedOrder
 from xest.models import Quote, QuoteState
+from xest.trading import answer_may_be_lost
 
 __all__ = ["LiveQuote"]
 
@@ -128,7 +129,9 @@ class LiveQuote:
         with self._accept_lock:  # a second thread waits here, then sees ``executed``
             self._check_usable()
             lost: errors.NetworkError | None = None
-            for _ in range(self.attempts):
+            resynced = False
+            sent = 0
+            while sent < self.attempts:
                 if self._uncertain:
                     found = self._lookup(lost)
                     if found is not None:
@@ -137,10 +140,15 @@ class LiveQuote:
                 if self.seconds_left() <= 0:
                     self._expire()
                     raise self._expired_error()
+                sent += 1
                 try:
                     return self._send()
+                except errors.InvalidNonce:
+                    if resynced:  # refused before handling: still open
+                        raise
+                    resynced, sent = True, sent - 1  # the connector re-read its clock: retry
                 except errors.NetworkError as exc:
-                    if isinstance(exc, errors.RateLimited | errors.OnMaintenance):
+                    if not answer_may_be_lost(exc):
                         raise  # refused before it was handled: still open, nothing sent
                     self._uncertain = self._lost = True
                     lost = exc
