@@ -122,3 +122,15 @@ def test_ctrl_c_exits_cleanly(xest_cli, fake, monkeypatch):
 def test_watch_refuses_bad_options(xest_cli, fake):
     assert xest_cli("watch", "fakex", "--sim", "--refresh", "0").code == 2
     assert xest_cli("watch", "fakex", "--sim", "--iterations", "0").code == 2
+
+
+def test_a_terminal_gets_the_view_redrawn_in_place(xest_cli, fake, monkeypatch):
+    from xest.cli import watch_cmd
+
+    monkeypatch.setattr(watch_cmd, "_isatty", lambda: True)
+    result = xest_cli("watch", "fakex", "--sim", "--iterations", "3", *FAST)
+    assert result.code == 0, result.err
+    assert result.out.count("\x1b[2J") == 1  # the screen is cleared once, at the start
+    assert result.out.count("\x1b[H") == 3  # then each frame redraws from the top
+    assert result.out.endswith("\x1b[J")
+    assert all(line.endswith("\x1b[K") for line in result.out.split("\x1b[J")[0].splitlines())

@@ -20,8 +20,12 @@ from xest.cli.clients import open_client
 from xest.cli.options import global_options, options
 from xest.cli.output import _cell, format_table, to_jsonable
 
-_CLEAR = "\x1b[H\x1b[2J"  # cursor home, clear screen
+_HOME, _CLEAR_LINE, _CLEAR_BELOW, _CLEAR_SCREEN = "\x1b[H", "\x1b[K", "\x1b[J", "\x1b[2J"
 _sleep = time.sleep  # tests replace it
+
+
+def _isatty() -> bool:
+    return sys.stdout.isatty()
 
 
 @click.command("watch")
@@ -48,7 +52,7 @@ def watch(exchange: str, refresh: float, poll: float | None, iterations: int | N
     simulator's demo account is used.
     """
     opts = options()
-    tty = sys.stdout.isatty() and not opts.json
+    tty = _isatty() and not opts.json
     try:
         with open_client(exchange) as client:
             agent = client.exchange.configure(
@@ -64,9 +68,15 @@ def watch(exchange: str, refresh: float, poll: float | None, iterations: int | N
                 frame = _frame(client, agent, account)
                 if opts.json:
                     click.echo(json.dumps(to_jsonable(frame)))
+                elif tty:
+                    # Redraw in place (home, each line cleared to its end, then the rest of the
+                    # screen) rather than clear-then-draw, which flickers.
+                    lines = [line + _CLEAR_LINE for line in _render(frame)]
+                    first = _CLEAR_SCREEN if count == 0 else ""
+                    text = first + _HOME + "\n".join(lines) + "\n" + _CLEAR_BELOW
+                    click.echo(text, nl=False, color=True)  # keep the escapes: we know it's a tty
                 else:
-                    text = "\n".join(_render(frame))
-                    click.echo((_CLEAR if tty else "") + text + ("" if tty else "\n"))
+                    click.echo("\n".join(_render(frame)) + "\n")
                 count += 1
                 if iterations is not None and count >= iterations:
                     break
