@@ -39,6 +39,7 @@ DEFECTS = {
         {"test_order_book", "test_recorded_payload"},
         False,
     ),
+    "broken_shape": ("raised KeyError", {"test_unexpected_json_is_a_typed_error"}, True),
 }
 
 
@@ -64,26 +65,29 @@ def broken_env(tmp_path_factory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def broken_results(broken_env, tmp_path_factory) -> dict[str, dict]:
-    """``xest --json conformance`` over the broken variants, three processes in parallel."""
+def runs(broken_env, tmp_path_factory) -> dict[str, object]:
+    """The suite over the example (``xest conformance example``) and over the broken variants
+    (``xest --json conformance ...``), in parallel processes: they mostly wait on sockets."""
     names = list(DEFECTS)
     groups = [names[i::3] for i in range(3)]
-    cwd = tmp_path_factory.mktemp("broken-run")
+    cwd = tmp_path_factory.mktemp("runs")
 
-    def one(group: list[str]) -> dict:
+    def broken(group: list[str]) -> dict:
         done = run([str(XEST), "--json", "conformance", *group], cwd, broken_env)
         assert done.stdout.strip().startswith("{"), done.stdout[-2000:] + done.stderr[-2000:]
         return json.loads(done.stdout[done.stdout.index("{") :])["connectors"]
 
-    with ThreadPoolExecutor(len(groups)) as pool:
-        results: dict[str, dict] = {}
-        for part in pool.map(one, groups):
+    with ThreadPoolExecutor(len(groups) + 1) as pool:
+        example = pool.submit(run, [str(XEST), "conformance", "example"], cwd)
+        results: dict[str, object] = {}
+        for part in pool.map(broken, groups):
             results.update(part)
+        results["example"] = example.result()
     return results
 
 
-def test_the_example_connector_passes(tmp_path):
-    done = run([str(XEST), "conformance", "example"], tmp_path)
+def test_the_example_connector_passes(runs):
+    done = runs["example"]
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "example: passed" in done.stdout
     # Undeclared operations are skips with their reason, never silent passes.
@@ -95,9 +99,9 @@ def test_the_example_connector_passes(tmp_path):
 
 
 @pytest.mark.parametrize("variant", list(DEFECTS))
-def test_each_broken_variant_fails_for_its_own_defect(broken_results, variant):
+def test_each_broken_variant_fails_for_its_own_defect(runs, variant):
     phrase, allowed, everywhere = DEFECTS[variant]
-    result = broken_results[variant]
+    result = runs[variant]
     failures = result["failures"]
     assert failures, f"the suite passed {variant}"
     messages = [f["message"] for f in failures]

@@ -91,7 +91,27 @@ class UnsortedBook(ExampleConnector):
         )
 
 
-BROKEN = [FloatPrices, NaiveDatetimes, RetriedOrder, SecretInError, WrongMapping, UnsortedBook]
+class NoShapeChecks(ExampleConnector):
+    """Trusts every answer's shape: an unexpected one crashes with KeyError."""
+
+    exchange = "broken_shape"
+
+    def shaped(self, data: Any, keys: tuple[str, ...], what: str) -> Any:
+        return data
+
+    def rows(self, data: Any, key: str) -> Any:
+        return data[key]
+
+
+BROKEN = [
+    FloatPrices,
+    NaiveDatetimes,
+    RetriedOrder,
+    SecretInError,
+    WrongMapping,
+    UnsortedBook,
+    NoShapeChecks,
+]
 
 
 @hookimpl
