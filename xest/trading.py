@@ -323,12 +323,12 @@ def _find(
                 exchange=getattr(lost, "exchange", None),
             )
         return order
-    exchange = getattr(cause, "exchange", None)
+    exchange = getattr(cause, "exchange", None) or getattr(lost, "exchange", None)
     cls = type(lost) if lost is not None else errors.ExchangeUnavailable
     raise cls(
         f"the answer to placing order {request.client_id} was lost and the exchange could not "
         f"be asked whether it has it ({cause}); nothing was sent again. Look it up with "
-        f"`xest order-status EXCHANGE --client-id {request.client_id}`",
+        f"`xest order-status {exchange or 'EXCHANGE'} --client-id {request.client_id}`",
         exchange=exchange,
     )
 
