@@ -19,3 +19,9 @@ def sim():
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _default_timeouts(monkeypatch):
+    for name in ("XEST_CONNECT_TIMEOUT", "XEST_READ_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)

@@ -204,3 +204,16 @@ def test_retry_waits_at_least_the_servers_retry_after(sim):
     assert make(sim).request(TIME).status == 200
     assert time.monotonic() - started >= 0.3
     assert sim.hits["/time"] == 2
+
+
+def test_global_timeouts_come_from_the_environment(sim, monkeypatch):
+    monkeypatch.setenv("XEST_READ_TIMEOUT", "0.2")
+    t = make(sim)
+    assert (t.connect_timeout, t.read_timeout) == (5.0, 0.2)
+    sim.inject(Fault.slow(0.6), path="/time")
+    with pytest.raises(errors.RequestTimeout):
+        t.request(TIME)
+    assert make(sim, read_timeout=3).read_timeout == 3  # an explicit value wins
+    monkeypatch.setenv("XEST_CONNECT_TIMEOUT", "soon")
+    with pytest.raises(errors.ConfigError, match="XEST_CONNECT_TIMEOUT='soon' is not a timeout"):
+        make(sim)

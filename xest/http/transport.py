@@ -10,6 +10,7 @@ the server-clock timestamps signers use.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -81,9 +82,11 @@ _NO_RETRY = Retry(total=False, redirect=False)
 class Transport:
     """Sends requests for one exchange at one base URL.
 
-    ``cache=False`` bypasses the shared response cache. ``retries`` is the number of attempts in
-    all (the first included) for endpoints marked ``retry``. ``max_wait`` bounds how long a call
-    waits for rate-limit budget; ``max_wait=0`` raises RateLimited at once instead of waiting.
+    ``cache=False`` bypasses the shared response cache. Timeouts default to
+    ``XEST_CONNECT_TIMEOUT`` / ``XEST_READ_TIMEOUT`` (seconds) if set, else 5 s / 10 s; a call
+    may override them. ``retries`` is the number of attempts in all (the first included) for
+    endpoints marked ``retry``. ``max_wait`` bounds how long a call waits for rate-limit budget;
+    ``max_wait=0`` raises RateLimited at once instead of waiting.
     """
 
     def __init__(
@@ -93,8 +96,8 @@ class Transport:
         *,
         rate_limits: Mapping[str, RateLimitPolicy] | None = None,
         cache: bool = True,
-        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
         retries: int = 3,
         clock: Any = None,
         max_wait: float = DEFAULT_MAX_WAIT,
@@ -106,6 +109,10 @@ class Transport:
         self.base_url = base_url.rstrip("/")
         self.rate_limits = dict(rate_limits or {})
         self.cache_enabled = cache
+        if connect_timeout is None:
+            connect_timeout = _env_seconds("XEST_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT)
+        if read_timeout is None:
+            read_timeout = _env_seconds("XEST_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.retries = max(1, retries)
@@ -417,6 +424,19 @@ class Transport:
             path=self._base_path + endpoint.path,
             params=clean,
         )
+
+
+def _env_seconds(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 3600:
+        raise errors.ConfigError(f"{name}={value!r} is not a timeout: give seconds, e.g. 10")
+    return seconds
 
 
 def _wire_request(req: PreparedRequest) -> tuple[str, str, bytes | None, dict[str, str]]:
