@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -104,6 +105,7 @@ class AccountAgent(Agent):
         self.lookups = lookups
         self._refresh_clock = refresh_clock
         self._clock_retry_at = 0.0
+        self._clock_lock = threading.Lock()
         self._sleep = sleep
         self.registry = Registry.for_account(
             connector.exchange, connector.transport.base_url, credentials.key
@@ -158,13 +160,17 @@ class AccountAgent(Agent):
             return datetime.now(UTC)
         if self._refresh_clock is not None and self.clock.needs_refresh(self.max_clock_error):
             now = time.monotonic()
-            if now >= self._clock_retry_at:  # a failing exchange is not asked at every call
+            # One reading at a time (others use the estimate as it is), and a failing exchange
+            # is not asked at every call.
+            if now >= self._clock_retry_at and self._clock_lock.acquire(blocking=False):
                 try:
                     self._refresh_clock()
                     self._clock_retry_at = 0.0
                 except errors.XestError as exc:
                     self._clock_retry_at = now + 5.0
                     log.debug("%s: server time refresh failed: %s", self.name, exc)
+                finally:
+                    self._clock_lock.release()
         return self.clock.now().time
 
     # -- polling ---------------------------------------------------------------------------------
