@@ -162,8 +162,11 @@ class AccountAgent(Agent):
             now = time.monotonic()
             # One reading at a time (others use the estimate as it is), and a failing exchange
             # is not asked at every call.
-            if now >= self._clock_retry_at and self._clock_lock.acquire(blocking=False):
+            blind = self.clock.now().error == float("inf")  # no reading yet: wait for one
+            if now >= self._clock_retry_at and self._clock_lock.acquire(blocking=blind):
                 try:
+                    if blind and self.clock.now().error != float("inf"):
+                        return self.clock.now().time  # another thread just took the reading
                     self._refresh_clock()
                     self._clock_retry_at = 0.0
                 except errors.XestError as exc:
