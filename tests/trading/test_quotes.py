@@ -145,6 +145,13 @@ def test_when_the_exchange_cannot_tell_the_quote_stays_uncertain(sim, agent):
     assert sim.hits[ACCEPT] == 1
 
 
+def test_an_order_filled_at_once_reports_its_fill(sim, agent):
+    listener = agent.listen()
+    order = _quote(agent).accept()
+    kinds = [e.kind for e in listener.drain() if e.data.get("order_id") == order.id]
+    assert kinds == ["order_new", "order_filled", "quote_executed"]
+
+
 def test_expiry_and_execution_are_events(sim, agent):
     listener = agent.listen("quote_executed", "quote_expired")
     done, old = _quote(agent), _quote(agent, seconds=1)

@@ -30,7 +30,7 @@ import attrs
 
 from xest import errors
 from xest.agents.base import Agent
-from xest.agents.live import OrderEvents, TrackedOrder
+from xest.agents.live import OrderEvents, TrackedOrder, final_event
 from xest.agents.quote import LiveQuote
 from xest.agents.tracking import Registry
 from xest.models import Balance, Order, OrderStatus, OrderType, Quote, Side, TimeInForce
@@ -230,12 +230,13 @@ class AccountAgent(Agent):
             sink=self.registry.emit,
         )
 
-    def _track(self, order: Order) -> TrackedOrder:
+    def _track(self, order: Order, *, placed: bool = False) -> TrackedOrder:
         tracked, is_new = self.registry.add(order, self._new)
         if is_new:
-            self.registry.emit(
-                OrderEvents.NEW, None, order, {"order_id": order.id, "symbol": order.symbol}
-            )
+            data = {"order_id": order.id, "symbol": order.symbol}
+            self.registry.emit(OrderEvents.NEW, None, order, data)
+            if placed and order.is_final:  # filled (or refused) at once: that is news too
+                self.registry.emit(final_event(order.status), None, order, data)
         return tracked
 
     def track(
@@ -351,7 +352,7 @@ class AccountAgent(Agent):
         )
         if request.validate:
             return order
-        return self._track(order)
+        return self._track(order, placed=True)
 
     def cancel_order(
         self,
@@ -450,7 +451,7 @@ class AccountAgent(Agent):
         return self.registry.open_quotes()
 
     def _execute_quote(self, quote: Quote) -> TrackedOrder:
-        return self._track(self.connector.accept_quote(quote))
+        return self._track(self.connector.accept_quote(quote), placed=True)
 
     def _find_quote_order(self, quote: Quote) -> TrackedOrder | None:
         """The order an acceptance produced, for a lost answer: a connector may offer

@@ -21,7 +21,7 @@ from xest import errors
 from xest.agents.base import Event
 from xest.models import Order, OrderStatus
 
-__all__ = ["EventSink", "OrderEvents", "Subscribers", "TrackedOrder"]
+__all__ = ["EventSink", "OrderEvents", "Subscribers", "TrackedOrder", "final_event"]
 
 log = logging.getLogger("xest.agents")
 
@@ -46,6 +46,11 @@ _FINAL_EVENT = {
     OrderStatus.REJECTED: OrderEvents.REJECT,
     OrderStatus.EXPIRED: OrderEvents.EXPIRE,
 }
+
+
+def final_event(status: OrderStatus) -> str:
+    """The event kind of an order reaching ``status`` (a final status)."""
+    return _FINAL_EVENT[status]
 
 
 class Subscribers:
