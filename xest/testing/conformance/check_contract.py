@@ -27,7 +27,7 @@ from xest.models import (
     Trade,
 )
 from xest.testing.conformance import invariants as inv
-from xest.testing.conformance.harness import Context, new_client_id
+from xest.testing.conformance.harness import Context, new_client_id, wrong_secret
 
 
 def ok(problems: list[str]) -> None:
@@ -200,7 +200,7 @@ def test_private_call_with_a_wrong_secret_is_an_authentication_error(xest_ctx: C
     private = [op for op in ("balances", "open_orders") if xest_ctx.h.declares(op)]
     if not private:
         pytest.skip("declares neither balances nor open_orders")
-    client = xest_ctx.open(secret=_wrong(xest_ctx.secret))
+    client = xest_ctx.open(secret=wrong_secret(xest_ctx.secret))
     with pytest.raises(errors.AuthenticationError):
         xest_ctx.call(private[0], client=client)
 
@@ -362,9 +362,3 @@ def test_quote_expires(xest_ctx: Context):
 def _sim_now(ctx: Context) -> datetime:
     now = ctx.sim.now() if hasattr(ctx.sim, "now") else time.time()
     return datetime.fromtimestamp(now, UTC)
-
-
-def _wrong(secret: str) -> str:
-    # Same length and alphabet, so only the signature check can tell.
-    swapped = secret[::-1]
-    return swapped if swapped != secret else secret[:-1] + ("A" if secret[-1] != "A" else "B")

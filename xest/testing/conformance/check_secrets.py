@@ -13,7 +13,7 @@ import pytest
 
 from xest import errors
 from xest.connector import OPERATIONS
-from xest.testing.conformance.harness import Context, guarded
+from xest.testing.conformance.harness import Context, guarded, wrong_secret
 from xest.testing.server import Fault
 
 WATCH = 10.0
@@ -53,7 +53,7 @@ def _exception_texts(exc: BaseException) -> list[str]:
 def test_secrets_never_leak(xest_ctx: Context, xest_env: Path, caplog: pytest.LogCaptureFixture):
     ctx = xest_ctx
     caplog.set_level(logging.DEBUG)
-    wrong = ctx.secret[::-1] if ctx.secret[::-1] != ctx.secret else ctx.secret + "x"
+    wrong = wrong_secret(ctx.secret)
     secrets = needles(ctx.key, ctx.secret, wrong)
     seen: list[tuple[str, Any]] = []  # (where, text)
     raised: list[BaseException] = []

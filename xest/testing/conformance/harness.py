@@ -310,6 +310,17 @@ def placeholder_args(operation: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
     return (), {}
 
 
+def wrong_secret(secret: str) -> str:
+    """A secret of the same length and alphabet (base64 padding kept) that signs differently."""
+    body = secret.rstrip("=")
+    pad = secret[len(body) :]
+    for shift in range(1, len(body)):
+        wrong = body[shift:] + body[:shift] + pad
+        if wrong != secret:
+            return wrong
+    return secret + "x"
+
+
 def new_client_id() -> str:
     return f"xc{time.time_ns() % 10**12:012d}"
 

@@ -28,7 +28,7 @@ class ConformancePlugin:
             try:
                 harness = Harness(name, live=self.live)
             except errors.XestError as exc:
-                raise pytest.UsageError(f"--xest-connector {name}: {exc}") from None
+                raise pytest.UsageError(f"--xest-connector {name}: {exc}{_failed()}") from None
             if harness.name not in self.harnesses:
                 self.harnesses[harness.name] = harness
                 self.names.append(harness.name)
@@ -117,6 +117,14 @@ class ConformancePlugin:
             for exch, check, reason in self.skips:
                 if exch == name:
                     tr.write_line(f"  skip {check}: {reason}")
+
+
+def _failed() -> str:
+    """Why plugins that might have provided the connector did not load."""
+    from xest import plugins
+
+    failed = [f"{p.distribution} ({p.error})" for p in plugins.plugin_infos() if p.error]
+    return f"; plugins that failed to load: {'; '.join(failed)}" if failed else ""
 
 
 def fixtures_module() -> Any:
