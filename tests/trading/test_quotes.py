@@ -165,6 +165,16 @@ def test_expiry_and_execution_are_events(sim, agent):
     assert agent.quotes() == []
 
 
+def test_a_timer_expires_quotes_without_any_poll(sim, agent):
+    listener = agent.listen("quote_expired")
+    quote = _quote(agent, seconds=1)
+    assert not agent.running
+    event = listener.get(timeout=10)  # emitted at the deadline, nobody asked
+    assert event.data["quote_id"] == quote.id and quote.state is QuoteState.EXPIRED
+    assert agent.quotes() == []
+    assert sim.hits[ACCEPT] == 0
+
+
 def test_unknown_quote_id_is_a_clear_error(agent):
     with pytest.raises(errors.InvalidQuote, match="ask for a quote first"):
         agent.accept_quote("nope")

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import heapq
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +45,7 @@ class Registry:
         self._quotes: weakref.WeakValueDictionary[str, LiveQuote] = weakref.WeakValueDictionary()
         self._open_quotes: dict[str, LiveQuote] = {}
         self._agents: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._timer = _ExpiryTimer(self)
 
     @classmethod
     def for_account(cls, exchange: str, url: str, api_key: str) -> Registry:
@@ -140,13 +143,17 @@ class Registry:
     # -- quotes ----------------------------------------------------------------------------------
 
     def quote(self, snapshot: Quote, create: Callable[[Quote], LiveQuote]) -> LiveQuote:
+        """The live object of a quote; a new one is also given to the expiry timer."""
         with self._lock:
             live = self._quotes.get(snapshot.id)
+            is_new = live is None
             if live is None:
                 live = create(snapshot)
                 self._quotes[snapshot.id] = live
                 self._open_quotes[snapshot.id] = live
-            return live
+        if is_new:
+            self._timer.schedule(live)
+        return live
 
     def find_quote(self, quote_id: str) -> LiveQuote | None:
         with self._lock:
@@ -169,3 +176,49 @@ class Registry:
                 self._open_quotes.pop(live.id, None)
                 self._recent.append(live)
         return done
+
+
+class _ExpiryTimer:
+    """Expires each open quote at its deadline, so ``quote_expired`` is emitted on time even
+    when no agent polls. One daemon thread per registry, only while quotes are pending."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = weakref.ref(registry)
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, weakref.ref[LiveQuote]]] = []
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, live: LiveQuote, *, after: float | None = None) -> None:
+        delay = max(live.seconds_left(), 0.0) if after is None else after
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + delay, id(live), weakref.ref(live)))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="xest-quote-expiry", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._heap or self._registry() is None:  # nothing left, or nobody
+                    self._heap.clear()
+                    self._thread = None
+                    return
+                due, _, ref = self._heap[0]
+                wait = due - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(min(wait, 1.0))
+                    continue
+                heapq.heappop(self._heap)
+            live = ref()
+            if live is None or live.state is not QuoteState.OPEN:  # ``state`` expires it
+                registry = self._registry()
+                if registry is not None:
+                    registry.sweep_quotes()
+                continue
+            left = live.seconds_left()
+            if left > 0:  # the clock estimate moved since: look again at the new deadline
+                self.schedule(live, after=left)
+            # Past the deadline yet open: an acceptance is deciding; it settles the state.
