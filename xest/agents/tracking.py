@@ -5,7 +5,8 @@ Two account agents opened on the same account (same exchange, URL and API key) s
 registry, so a quote accepted through one is executed for the other too. Orders that are not
 final and quotes still open are held firmly; final ones are kept for a while and then only as
 long as someone holds them (weak references), so memory stays bounded without ever handing
-two different objects for one id to callers that are still using the first.
+two different objects for one id to callers that are still using the first. A small timer
+expires open quotes at their deadlines (judged by the exchange's estimated clock).
 """
 
 from __future__ import annotations
