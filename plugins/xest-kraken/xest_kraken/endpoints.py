@@ -84,6 +84,6 @@ def rate_limits(tier: str | None = None) -> dict[str, DecayingCounter]:
     return {
         # Public endpoints: about one call per second, with a small burst.
         "public": DecayingCounter(maximum=5, decay=1.0),
-        "private": DecayingCounter(maximum=maximum, decay=decay),
-        "orders": DecayingCounter(maximum=orders_max, decay=orders_decay),
+        "private": DecayingCounter(maximum=maximum, decay=decay, per_key=True),
+        "orders": DecayingCounter(maximum=orders_max, decay=orders_decay, per_key=True),
     }
