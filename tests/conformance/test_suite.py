@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 XEST = Path(sys.executable).with_name("xest")
-BROKEN_MODULE = Path(__file__).with_name("broken") / "xest_broken.py"
+PLUGINS = Path(__file__).with_name("broken")  # xest_broken.py and xest_minimal.py
 
 # variant: (a phrase its failures must contain, the checks allowed to fail, or None for any,
 #           whether every failure must carry the phrase)
@@ -54,11 +54,12 @@ def broken_env(tmp_path_factory) -> dict[str, str]:
     """An environment where the broken variants are installed: a throwaway distribution whose
     entry point (group ``xest``) registers them."""
     site = tmp_path_factory.mktemp("broken-site")
-    shutil.copy(BROKEN_MODULE, site / "xest_broken.py")
+    for module in ("xest_broken.py", "xest_minimal.py"):
+        shutil.copy(PLUGINS / module, site / module)
     info = site / "xest_broken-0.0.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: xest-broken\nVersion: 0.0.0\n")
-    (info / "entry_points.txt").write_text("[xest]\nbroken = xest_broken\n")
+    (info / "entry_points.txt").write_text("[xest]\nbroken = xest_broken\nminimal = xest_minimal\n")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
     return env
@@ -112,6 +113,25 @@ def test_each_broken_variant_fails_for_its_own_defect(runs, variant):
     if allowed is not None:
         checks = {f["check"].partition("[")[0] for f in failures}
         assert checks <= allowed, f"{variant} failed unrelated checks: {checks - allowed}"
+
+
+def test_a_minimal_third_party_connector_is_told_what_it_lacks(broken_env, tmp_path):
+    done = run([str(XEST), "conformance", "minimal"], tmp_path, broken_env)
+    out = done.stdout
+    assert done.returncode == 1, out[-3000:]
+    failed = {line.split(":")[0].split()[-1] for line in out.splitlines() if "  FAIL " in line}
+    assert failed == {
+        "test_exchange_error_payload[minimal-none]",
+        "test_recorded_payload[minimal-none]",
+        "test_recorded_payloads_cover_declared_operations[minimal]",
+    }, out[-3000:]
+    assert "registers no exchange error payloads: implement the xest_error_payloads hook" in out
+    assert "registers no recorded payloads: implement the xest_recorded_payloads hook" in out
+    assert (
+        "skip test_markets[minimal]: minimal does not declare markets (checked: raises "
+        "NotSupported)" in out
+    )
+    assert "skip test_secrets_never_leak[minimal]: minimal declares no private operation" in out
 
 
 def test_cli_exit_code_and_one_line_error_for_a_failing_connector(broken_env, tmp_path):

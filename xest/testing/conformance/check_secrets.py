@@ -52,6 +52,8 @@ def _exception_texts(exc: BaseException) -> list[str]:
 
 def test_secrets_never_leak(xest_ctx: Context, xest_env: Path, caplog: pytest.LogCaptureFixture):
     ctx = xest_ctx
+    if ctx.key is None:
+        pytest.skip(f"{ctx.name} declares no private operation: it holds no secret")
     caplog.set_level(logging.DEBUG)
     wrong = wrong_secret(ctx.secret)
     secrets = needles(ctx.key, ctx.secret, wrong)

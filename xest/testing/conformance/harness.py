@@ -75,8 +75,21 @@ class Harness:
     def start_sim(self, **options: Any) -> Any:
         if self.sim_factory is None:
             pytest.skip(f"{self.name} registers no simulator (xest_simulators hook)")
-        sim = self.sim_factory(port=0, **options)
+        try:
+            sim = self.sim_factory(port=0, **options)
+        except TypeError as exc:
+            pytest.fail(
+                f"{self.name}'s simulator factory refused keyword options port=0"
+                f"{''.join(f', {k}={v!r}' for k, v in options.items())}: {exc}; accept them "
+                "(and ignore the ones you do not use)"
+            )
+        for needed in ("start", "stop"):
+            if not hasattr(sim, needed):
+                pytest.fail(f"{self.name}'s simulator has no {needed}(): see LoopbackServer")
         sim.start()
+        if not isinstance(getattr(sim, "url", None), str):
+            sim.stop()
+            pytest.fail(f"{self.name}'s simulator, started, has no url: see LoopbackServer")
         return sim
 
 
@@ -90,7 +103,15 @@ class Context:
         self.sim = sim
         self._own_proxy = proxy is None
         self.proxy = proxy if proxy is not None else FaultProxy(sim.url).start()
-        self.key, self.secret = sim.demo_credentials()
+        if hasattr(sim, "demo_credentials"):
+            self.key, self.secret = sim.demo_credentials()
+        elif any(is_private(op) for op in harness.cls.capabilities):
+            pytest.fail(
+                f"{self.name} declares private operations but its simulator has no "
+                "demo_credentials() giving the (key, secret) of a funded demo account"
+            )
+        else:
+            self.key = self.secret = None
         self.clients: list[Any] = []
         self.client = self.open()
         self._symbol: str | None = None
