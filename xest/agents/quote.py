@@ -56,7 +56,7 @@ class LiveQuote:
 
     def __repr__(self) -> str:
         q = self._quote
-        return f"<LiveQuote {q.id} {q.side} {q.amount} {q.symbol} @ {q.price} {self.state}>"
+        return f"<LiveQuote {q.id} {q.side} {q.amount} {q.symbol} @ {q.price} {self._state}>"
 
     # -- reads -----------------------------------------------------------------------------------
 
