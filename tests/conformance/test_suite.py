@@ -67,8 +67,9 @@ def broken_env(tmp_path_factory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def runs(broken_env, tmp_path_factory) -> dict[str, object]:
-    """The suite over the example (``xest conformance example``) and over the broken variants
-    (``xest --json conformance ...``), in parallel processes: they mostly wait on sockets."""
+    """The suite over the example and the minimal connector (``xest conformance NAME``) and
+    over the broken variants (``xest --json conformance ...``), in parallel processes: they
+    mostly wait on sockets."""
     names = list(DEFECTS)
     groups = [names[i::3] for i in range(3)]
     cwd = tmp_path_factory.mktemp("runs")
@@ -78,12 +79,14 @@ def runs(broken_env, tmp_path_factory) -> dict[str, object]:
         assert done.stdout.strip().startswith("{"), done.stdout[-2000:] + done.stderr[-2000:]
         return json.loads(done.stdout[done.stdout.index("{") :])["connectors"]
 
-    with ThreadPoolExecutor(len(groups) + 1) as pool:
+    with ThreadPoolExecutor(len(groups) + 2) as pool:
         example = pool.submit(run, [str(XEST), "conformance", "example"], cwd)
+        minimal = pool.submit(run, [str(XEST), "conformance", "minimal"], cwd, broken_env)
         results: dict[str, object] = {}
         for part in pool.map(broken, groups):
             results.update(part)
         results["example"] = example.result()
+        results["minimal"] = minimal.result()
     return results
 
 
@@ -115,8 +118,8 @@ def test_each_broken_variant_fails_for_its_own_defect(runs, variant):
         assert checks <= allowed, f"{variant} failed unrelated checks: {checks - allowed}"
 
 
-def test_a_minimal_third_party_connector_is_told_what_it_lacks(broken_env, tmp_path):
-    done = run([str(XEST), "conformance", "minimal"], tmp_path, broken_env)
+def test_a_minimal_third_party_connector_is_told_what_it_lacks(runs):
+    done = runs["minimal"]
     out = done.stdout
     assert done.returncode == 1, out[-3000:]
     failed = {line.split(":")[0].split()[-1] for line in out.splitlines() if "  FAIL " in line}
