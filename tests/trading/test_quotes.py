@@ -6,10 +6,11 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from xest import errors
-from xest.models import OrderStatus, QuoteState
+from xest.models import Order, OrderStatus, QuoteState
 from xest.testing.server import Fault
 
 ACCEPT = "/private/quote/accept"
@@ -178,3 +179,18 @@ def test_a_timer_expires_quotes_without_any_poll(sim, agent):
 def test_unknown_quote_id_is_a_clear_error(agent):
     with pytest.raises(errors.InvalidQuote, match="ask for a quote first"):
         agent.accept_quote("nope")
+
+
+def test_a_pending_quote_order_is_followed_through_the_quote(sim, agent):
+    # Binance convert: acceptQuote answers PROCESS; the order is read back by quote, not by
+    # the spot order endpoint, when the connector offers ``quote_order``.
+    connector = agent.connector
+    quote = _quote(agent)
+    pending = Order("C1", "BTC/USD", "buy", "market", "pending", quote.amount, client_id=quote.id)
+    done = attrs.evolve(pending, status="filled", filled=quote.amount)
+    answers = iter([pending, done])
+    connector.accept_quote = lambda q: pending
+    connector.quote_order = lambda q: next(answers)
+    order = quote.accept()
+    assert order.status is OrderStatus.PENDING
+    assert order.wait(timeout=5, poll=0.01).status is OrderStatus.FILLED

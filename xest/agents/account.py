@@ -116,6 +116,7 @@ class AccountAgent(Agent):
         self._snapshots: collections.deque[BalanceSnapshot] = collections.deque(maxlen=history)
         self._open: list[TrackedOrder] = []
         self._misses: dict[str, int] = {}
+        self._quote_of: dict[str, Quote] = {}  # order id -> the quote it executed
         caps = connector.capabilities
         if "balances" in caps:
             self.add_task("balances", self._poll_balances, balance_interval)
@@ -250,17 +251,25 @@ class AccountAgent(Agent):
         return self.order(order, symbol=symbol)
 
     def _refresh(self, tracked: TrackedOrder) -> None:
+        quote = self._quote_of.get(tracked.id)
+        finder = getattr(self.connector, "quote_order", None)
         try:
-            snapshot = self.connector.order(tracked.id, symbol=tracked.symbol)
+            if quote is not None and finder is not None:  # e.g. a Binance convert order
+                snapshot = finder(quote)
+            else:
+                snapshot = self.connector.order(tracked.id, symbol=tracked.symbol)
         except errors.OrderNotFound:
             misses = self._misses[tracked.id] = self._misses.get(tracked.id, 0) + 1
             if misses >= _LOST_AFTER:
                 self._misses.pop(tracked.id, None)
+                self._quote_of.pop(tracked.id, None)
                 self.registry.settled(tracked)
                 tracked.mark_lost()
                 self.emit(ORDER_LOST, new=tracked.snapshot, order_id=tracked.id)
             return
         self._misses.pop(tracked.id, None)
+        if snapshot.is_final:
+            self._quote_of.pop(tracked.id, None)
         self.registry.order(snapshot, self._new)
 
     def order(
@@ -451,7 +460,10 @@ class AccountAgent(Agent):
         return self.registry.open_quotes()
 
     def _execute_quote(self, quote: Quote) -> TrackedOrder:
-        return self._track(self.connector.accept_quote(quote), placed=True)
+        order = self.connector.accept_quote(quote)
+        if not order.is_final:  # followed through the quote where the connector can
+            self._quote_of[order.id] = quote
+        return self._track(order, placed=True)
 
     def _find_quote_order(self, quote: Quote) -> TrackedOrder | None:
         """The order an acceptance produced, for a lost answer: a connector may offer
