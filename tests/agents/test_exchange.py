@@ -173,3 +173,33 @@ def test_market_listing_changes_are_events(client, sim):
     assert event.data == {"added": ["SOL/USD"], "removed": [], "changed": []}
     assert (event.old, event.new) == (3, 4)
     assert agent.markets["SOL/USD"].price_step == Decimal("0.01")
+
+
+def test_a_hanging_poll_reads_unknown_before_it_returns(client, sim):
+    """The watchdog: while one poll hangs (slow exchange, long timeouts), the status turns
+    unknown on time, with its event, instead of after the poll gives up."""
+    agent = client.exchange.configure(status_interval=0.02, time_interval=60, stale_after=2)
+    with agent.listen("status") as events:
+        agent.start()
+        events.wait_for(lambda e: e.new is Status.ONLINE, timeout=5)
+        sim.inject(Fault.slow(1.5), path="/status")
+        silent = events.wait_for(lambda e: e.new is Status.UNKNOWN, timeout=5)
+        back = events.wait_for(lambda e: e.new is Status.ONLINE, timeout=5)
+    status_polls = agent.history("status")
+    assert all(o.ok for o in status_polls)  # no poll failed: silence alone made it unknown
+    slow = next(o for o in status_polls if o.duration >= 1.0)
+    assert silent.at < slow.at <= back.at  # unknown came while the slow poll was still out
+
+
+def test_a_stopped_simulator_reads_unknown(fake):
+    """Stopping the simulator ends its kept-alive connections too: the agent sees it gone."""
+    sim = fake.FakeSimulator().start()
+    with xest.open("fakex", url=sim.url, cache=False, retries=0) as client:
+        agent = client.exchange.configure(status_interval=0.02, time_interval=60, stale_after=2)
+        with agent.listen("status") as events:
+            agent.start()
+            events.wait_for(lambda e: e.new is Status.ONLINE, timeout=5)
+            sim.stop()
+            events.wait_for(lambda e: e.new is Status.UNKNOWN, timeout=5)
+        [observation] = agent.poll("status")
+        assert isinstance(observation.error, xest.errors.ExchangeUnavailable)

@@ -196,6 +196,7 @@ class Agent:
         self._wake = threading.Event()  # interrupts the loop's sleep (stop, new interval)
         self._first_round = threading.Event()
         self._thread: threading.Thread | None = None
+        self._watchdog: threading.Thread | None = None
         self._started_mono: float | None = None
 
     def __repr__(self) -> str:
@@ -324,6 +325,10 @@ class Agent:
     def _after_poll(self) -> None:
         """Subclasses re-check derived state (e.g. staleness) after each round."""
 
+    def _check(self) -> None:
+        """Re-derive what depends on time alone (staleness), for the watchdog thread: it runs
+        while a poll may be hanging in the polling thread, so it must not poll or block."""
+
     # -- the thread ----------------------------------------------------------------------------
 
     @property
@@ -347,6 +352,13 @@ class Agent:
                 target=self._loop, name=f"xest-{self.name}", daemon=True
             )
             self._thread.start()
+            # A poll can hang for the transport's whole timeout and retries; the watchdog
+            # keeps time-based state (an exchange gone silent reads unknown) and its events
+            # on time meanwhile.
+            self._watchdog = threading.Thread(
+                target=self._watch, name=f"xest-{self.name}-watchdog", daemon=True
+            )
+            self._watchdog.start()
         if wait:
             self._first_round.wait(timeout)
         return self
@@ -355,10 +367,10 @@ class Agent:
         """Stop the thread and wait for the poll in progress (up to ``timeout`` seconds)."""
         self._stop.set()
         self._wake.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-        self._thread = None
+        for thread in (self._watchdog, self._thread):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout)
+        self._thread = self._watchdog = None
 
     def __enter__(self) -> Agent:
         return self.start()
@@ -378,6 +390,17 @@ class Agent:
             delay = min(max(due - self._monotonic(), 0.0), _MAX_SLEEP)
             self._wake.wait(delay)
             self._wake.clear()
+
+    def _watch(self) -> None:
+        while True:
+            with self._lock:
+                shortest = min((t.interval for t in self._tasks.values()), default=_MAX_SLEEP)
+            if self._stop.wait(min(max(shortest / 2, 0.01), _MAX_SLEEP)):
+                return
+            try:
+                self._check()
+            except Exception:
+                log.exception("%s: agent watchdog check failed", self.name)
 
     # -- memory --------------------------------------------------------------------------------
 

@@ -177,6 +177,9 @@ class ExchangeAgent(Agent):
     def _after_poll(self) -> None:
         self._effective_status()
 
+    def _check(self) -> None:
+        self._effective_status()
+
     def _effective_status(self) -> tuple[Status, datetime | None]:
         """The status to report now; emits ``status`` when it differs from the last one."""
         with self._state_lock:
