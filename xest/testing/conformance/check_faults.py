@@ -116,7 +116,45 @@ def test_read_fault(xest_ctx: Context, fault_name: str):
         assert len(sent) == 1, f"{operation}() retried {len(sent) - 1} times into a ban (HTTP 418)"
     assert elapsed <= MAX_SECONDS, f"{operation}() took {elapsed:.1f} s under {fault_name}"
     if fault_name in ("418-ban", "429-retry-after"):
-        time.sleep(RETRY_AFTER)  # let a limiter that remembers the ban release later checks
+        time.sleep(RETRY_AFTER + 0.2)  # a limiter that remembers the ban releases it
+    # The fault is over: the same client works again (no poisoned connection or state).
+    guarded(
+        getattr(client.connector, operation), f"{operation}() after the {fault_name}", MAX_SECONDS
+    )
+
+
+SIGNED_FAULTS = {
+    "http-500": Fault.http(500),
+    "http-503": Fault.http(503),
+    "html-502": Fault.html(502),
+    "truncated-json": Fault.truncated(),
+    "reset": Fault.reset(),
+    "lost-response": Fault.lost_response(),
+    "timeout": Fault.slow(SLOW),
+}
+
+
+@pytest.mark.parametrize("fault_name", list(SIGNED_FAULTS))
+def test_signed_read_fault_then_recovery(xest_ctx: Context, fault_name: str):
+    """A fault on a signed call gives a typed error (or a retried success), and the next signed
+    call succeeds: a nonce or timestamp spent on the failed request is not reused."""
+    ctx = xest_ctx
+    signed = [op for op in ("balances", "open_orders") if ctx.h.declares(op)]
+    if not signed:
+        pytest.skip(f"{ctx.name} declares neither balances nor open_orders")
+    op = signed[0]
+    client = fault_client(ctx)
+    guarded(getattr(client.connector, op), op, MAX_SECONDS)  # warm: markets, clock, nonce
+    ctx.proxy.inject(SIGNED_FAULTS[fault_name])
+    try:
+        guarded(getattr(client.connector, op), op, MAX_SECONDS + 5)
+    except (errors.NetworkError, errors.BadResponse):
+        pass
+    except errors.XestError as exc:
+        pytest.fail(f"{op}() under {fault_name} raised {type(exc).__name__}: {exc}")
+    finally:
+        ctx.proxy.clear_faults()
+    guarded(getattr(client.connector, op), f"{op}() after the {fault_name}", MAX_SECONDS)
 
 
 def placement_path(ctx: Context) -> str:
