@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -218,3 +220,29 @@ def test_trading_without_an_account_says_what_to_do(sim, tx):
 def test_bad_amount_is_a_usage_error(on_sim):
     code, _out, err = run(["order", "tradex", "BTC/USD", "buy", "lots", *on_sim])
     assert code == 2 and "not a number" in err
+
+
+def test_waiting_shows_partial_fills(sim, on_sim):
+    deadline = time.monotonic() + 10
+
+    def fill_in_two():
+        while not sim.orders and time.monotonic() < deadline:
+            threading.Event().wait(0.01)
+        (order_id,) = sim.orders
+        sim.fill(order_id, "0.2")
+        seen = sim.hits["/private/order"]
+        # The client reads one order at a time: when its second read since the partial fill
+        # arrives, the first one has been answered with the partial fill. Then fill the rest.
+        while sim.hits["/private/order"] < seen + 2 and time.monotonic() < deadline:
+            threading.Event().wait(0.01)
+        sim.fill(order_id, "0.3")
+
+    filler = threading.Thread(target=fill_in_two, daemon=True)
+    filler.start()
+    code, out, err = run(
+        ["order", "tradex", "BTC/USD", "buy", "0.5", "--limit", "40000", "--wait", "-y", *on_sim]
+    )
+    filler.join(10)
+    assert code == 0, err
+    assert "partially_filled, 0.2/0.5" in err and "filled, 0.5/0.5" in err
+    assert "filled" in out

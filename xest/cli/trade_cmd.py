@@ -233,6 +233,11 @@ def order_cmd(
 
 
 def _wait(client: Any, order: Any, timeout: float) -> Any:
+    def progress(event: Any) -> None:  # partial fills as they come, on stderr
+        o = event.new
+        click.echo(f"{o.id}: {o.status.value}, {_plain(o.filled)}/{_plain(o.amount)}", err=True)
+
+    cancel = order.subscribe(progress)
     try:
         return order.wait(timeout, poll=0.5)
     except TimeoutError:
@@ -242,6 +247,8 @@ def _wait(client: Any, order: Any, timeout: float) -> Any:
             err=True,
         )
         raise SystemExit(1) from None
+    finally:
+        cancel()
 
 
 @click.command("cancel")
