@@ -1,24 +1,29 @@
-"""Agents keep a local picture of an exchange (:class:`ExchangeAgent`) and of an account, polling
-in the background, remembering what they saw, and telling subscribers what changed."""
+"""Agents keep a local picture of an exchange (:class:`ExchangeAgent`: status, clock, markets)
+and of an account (:class:`AccountAgent`: balances, orders, quotes), polling in the background,
+remembering what they saw, and telling subscribers what changed."""
 
-from xest.agents.account import AccountAgent, BalanceSnapshot
+from typing import Any
+
 from xest.agents.base import Agent, Event, Listener, Observation, Subscription, TaskState
 from xest.agents.exchange import ExchangeAgent, ExchangeState
-from xest.agents.live import OrderEvents, TrackedOrder
-from xest.agents.quote import LiveQuote
 
 __all__ = [
     "AccountAgent",
     "Agent",
-    "BalanceSnapshot",
     "Event",
     "ExchangeAgent",
     "ExchangeState",
     "Listener",
-    "LiveQuote",
     "Observation",
-    "OrderEvents",
     "Subscription",
     "TaskState",
-    "TrackedOrder",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the account agent pulls in the trading machinery, which plain reads do not need.
+    if name == "AccountAgent":
+        from xest.agents.account import AccountAgent
+
+        return AccountAgent
+    raise AttributeError(f"module 'xest.agents' has no attribute {name!r}")

@@ -10,7 +10,7 @@ from xest.cli.output import print_json, print_table
 
 @click.group("accounts")
 def accounts_group() -> None:
-    """Named accounts (config file and XEST_<EXCHANGE>_KEY/_SECRET)."""
+    """Named accounts: names, exchanges, where the keys come from."""
 
 
 @accounts_group.command("list")
