@@ -195,3 +195,13 @@ def test_home_config_is_found_without_env(monkeypatch, tmp_path):
     path.write_text('[accounts.zoe]\nexchange = "kraken"\nkey = "k"\nsecret = "s"\n')
     os.chmod(path, 0o600)
     assert accounts.resolve("kraken", "zoe").source == str(path)
+
+
+def test_a_config_account_named_default_does_not_hide_another_exchanges_env(config, monkeypatch):
+    config.write_text('[accounts.default]\nexchange = "binance"\nkey = "k"\nsecret = "s"\n')
+    monkeypatch.setenv("XEST_KRAKEN_KEY", "env-key")
+    monkeypatch.setenv("XEST_KRAKEN_SECRET", "env-secret")
+    assert accounts.resolve("kraken", "default").source == "environment"
+    assert accounts.resolve("binance", "default").source == str(config)
+    listed = accounts.accounts(exchanges=("binance", "kraken"))
+    assert {(a.name, a.exchange) for a in listed} == {("default", "binance"), ("default", "kraken")}

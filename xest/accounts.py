@@ -207,14 +207,21 @@ def _env_account(exchange: str) -> Account | None:
 
 def accounts(exchange: str | None = None, *, exchanges: tuple[str, ...] = ()) -> list[Account]:
     """Every known account (of ``exchange`` only, when given): the config file's, then the
-    environment's default accounts for ``exchange`` or ``exchanges``."""
+    environment's default accounts (``XEST_<EXCHANGE>_KEY``) for ``exchange`` or ``exchanges``
+    (the environment cannot be listed without knowing which exchanges to look for)."""
     config = load_config()
     found = [a for a in config.accounts.values() if exchange is None or a.exchange == exchange]
     for name in (exchange,) if exchange else exchanges:
-        env = _env_account(name) if name else None
-        if env is not None and DEFAULT_ACCOUNT not in config.accounts:
+        env = _env_account(name)
+        if env is not None and not _config_default_named(config, name):
             found.append(env)
     return found
+
+
+def _config_default_named(config: Config, exchange: str) -> Account | None:
+    """The config's own account named ``default``, if it is one of ``exchange``'s."""
+    account = config.accounts.get(DEFAULT_ACCOUNT)
+    return account if account is not None and account.exchange == exchange else None
 
 
 def resolve(exchange: str, name: str | None) -> Account | None:
@@ -239,8 +246,8 @@ def resolve(exchange: str, name: str | None) -> Account | None:
             )
         return defaults[0] if defaults else None
     account = config.accounts.get(name)
-    if account is None and name == DEFAULT_ACCOUNT:
-        account = _env_account(exchange)
+    if name == DEFAULT_ACCOUNT and not _config_default_named(config, exchange):
+        account = _env_account(exchange) or account
     if account is None:
         known = [a.name for a in config.accounts.values() if a.exchange == exchange]
         hint = (

@@ -20,12 +20,10 @@ def list_accounts(exchange: str | None) -> None:
     """List accounts: name, exchange, where the secret comes from. Secrets are never shown."""
     from xest import accounts, registry
 
-    names = (exchange.lower(),) if exchange else tuple(sorted(registry.connectors()))
-    found = []
-    for name in names:
-        found += [a for a in accounts.accounts(name) if a not in found]
-    if not exchange:  # accounts of exchanges whose plugin is not installed still show
-        found += [a for a in accounts.accounts() if a not in found]
+    if exchange:
+        found = accounts.accounts(exchange.lower())
+    else:  # config accounts of every exchange; environment ones of the installed exchanges
+        found = accounts.accounts(exchanges=tuple(sorted(registry.connectors())))
     rows = [
         {
             "name": a.name,
