@@ -28,8 +28,8 @@ from xest.connector import OPERATIONS
 from xest.testing.conformance.harness import Context, guarded
 from xest.testing.server import Fault
 
-FAULT_READ_TIMEOUT = 0.5
-SLOW = 1.5  # seconds the server stalls: three read timeouts
+FAULT_READ_TIMEOUT = 0.8  # short, yet not so short that a loaded machine trips it
+SLOW = 2.4  # seconds the server stalls: three read timeouts
 MAX_ATTEMPTS = 5  # a bounded retry: the first try and at most four more
 MAX_SECONDS = 10.0  # no single call may take longer, retries and backoff included
 RETRY_AFTER = 1
