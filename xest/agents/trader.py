@@ -252,5 +252,9 @@ class Trader:
 def _already_final(order: Order) -> errors.InvalidOrder:
     return errors.InvalidOrder(
         f"order {order.id} is already {order.status.value} "
-        f"({order.filled}/{order.amount} filled): there is nothing to cancel"
+        f"({_num(order.filled)}/{_num(order.amount)} filled): there is nothing to cancel"
     )
+
+
+def _num(value: Decimal) -> str:
+    return "0" if value == 0 else f"{value.normalize():f}"
