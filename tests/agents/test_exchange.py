@@ -203,3 +203,42 @@ def test_a_stopped_simulator_reads_unknown(fake):
             events.wait_for(lambda e: e.new is Status.UNKNOWN, timeout=5)
         [observation] = agent.poll("status")
         assert isinstance(observation.error, xest.errors.ExchangeUnavailable)
+
+
+def test_sync_clock_narrows_a_coarse_clock(fake, monkeypatch):
+    """Readings timed around the ticks of a coarse clock each halve the uncertainty."""
+    from xest import registry
+    from xest.models import ServerTime
+
+    class Coarse(fake.FakeConnector):
+        time_resolution = timedelta(milliseconds=200)  # Kraken's whole seconds, scaled down
+
+        def server_time(self):
+            ms = self.request(fake.TIME)["ms"]
+            return ServerTime(Decimal(ms // 200 * 200) / 1000, resolution=self.time_resolution)
+
+    monkeypatch.setattr(registry, "connectors", lambda: {"fakex": Coarse})
+    with (
+        fake.FakeSimulator(clock_offset=12.345) as sim,
+        xest.open("fakex", url=sim.url, cache=False, retries=0) as client,
+    ):
+        agent = client.exchange
+        one = agent.sync_clock(readings=1)
+        assert one.error >= 0.1  # a single reading: half the resolution at best
+        several = agent.sync_clock(readings=5)
+        assert several.error < one.error / 3
+        assert abs(several.offset - 12.345) <= several.error + 0.005
+        assert len(agent.history("time")) == 6  # the readings are the agent's observations
+        assert agent.sync_clock(max_error=1.0, readings=5) is not None
+        assert len(agent.history("time")) == 6  # within the wanted error: no new reading
+
+
+def test_sync_clock_without_the_capability(sim, fake, monkeypatch):
+    class StatusOnly(fake.FakeConnector):
+        capabilities = frozenset({"status"})
+
+    from xest import registry
+
+    monkeypatch.setattr(registry, "connectors", lambda: {"fakex": StatusOnly})
+    with xest.open("fakex", url=sim.url) as client, pytest.raises(xest.errors.NotSupported):
+        client.exchange.sync_clock()

@@ -15,6 +15,7 @@ included, cannot explain), ``markets`` (symbols listed, delisted or changed: ``d
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -217,6 +218,44 @@ class ExchangeAgent(Agent):
         with self._state_lock:
             return None if self._markets is None else dict(self._markets)
 
+    def sync_clock(
+        self,
+        max_error: float | None = None,
+        readings: int = 5,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Estimate:
+        """Take up to ``readings`` clock readings now (fewer once the error is within
+        ``max_error`` seconds) and return the estimate.
+
+        A coarse clock (Kraken counts whole seconds) says little per reading: repeated at once,
+        readings fall in the same second. So each reading after the first is timed for the
+        instant the estimate puts the exchange's next tick at; whichever side of the tick it
+        lands on, it halves the uncertainty (the remote clock intersects the readings). The
+        readings go through the ``time`` task: recorded in the history, checked for jumps.
+        """
+        if "time" not in self.tasks:
+            raise self.client.connector.not_supported("server_time")
+        clock = self.client.clock
+        resolution = clock.resolution
+        for i in range(max(readings, 1)):
+            estimate = clock.now()
+            if max_error is not None and estimate.error <= max_error:
+                return estimate
+            if i and resolution >= _COARSE and estimate.error < resolution:
+                sleep(self._until_next_tick(estimate, resolution))
+            [observation] = self.poll("time")
+            if observation.error is not None:
+                raise observation.error
+        return clock.now()
+
+    def _until_next_tick(self, estimate: Estimate, resolution: float) -> float:
+        """Seconds to wait so that a reading's midpoint lands on the estimated next tick."""
+        half_trip = max(self.client.clock.samples[-1].error - resolution / 2, 0.0)
+        server_now = estimate.time.timestamp()
+        wait = (math.floor(server_now / resolution) + 1) * resolution - server_now - half_trip
+        return wait if wait > 0.01 else wait + resolution
+
     def now(self) -> Estimate:
         """The estimated exchange time now, with its error bound and offset."""
         return self.client.clock.now()
@@ -246,3 +285,7 @@ class ExchangeAgent(Agent):
             offset=estimate.offset,
             running=self.running,
         )
+
+
+# Clocks this coarse (seconds) get their readings timed around their ticks (see sync_clock).
+_COARSE = 0.1
