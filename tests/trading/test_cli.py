@@ -246,3 +246,43 @@ def test_waiting_shows_partial_fills(sim, on_sim):
     assert code == 0, err
     assert "partially_filled, 0.2/0.5" in err and "filled, 0.5/0.5" in err
     assert "filled" in out
+
+
+def test_accounts_side_by_side_from_the_config_file(sim, tx, monkeypatch, tmp_path):
+    """--account picks who trades; each sees only its own orders; no secret is printed."""
+    sim.add_account("bob-key", {"USD": "1000"})
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[accounts.alice]\nexchange = "tradex"\nkey_env = "A_KEY"\nsecret_env = "A_SECRET"\n'
+        '[accounts.bob]\nexchange = "tradex"\nkey_env = "B_KEY"\nsecret_env = "B_SECRET"\n'
+    )
+    config.chmod(0o600)
+    monkeypatch.setenv("XEST_CONFIG", str(config))
+    monkeypatch.setenv("A_KEY", sim.demo_credentials()[0])
+    monkeypatch.setenv("A_SECRET", "alice-secret-value")
+    monkeypatch.setenv("B_KEY", "bob-key")
+    monkeypatch.setenv("B_SECRET", "bob-secret-value")
+    url = ["--url", sim.url]
+    code, out, err = run(
+        [
+            "order",
+            "tradex",
+            "BTC/USD",
+            "buy",
+            "0.01",
+            "--limit",
+            "40000",
+            "--account",
+            "bob",
+            "-y",
+            *url,
+        ],
+    )
+    assert code == 0, err
+    (bobs,) = [o for o in sim.orders.values() if o["owner"] == "bob-key"]
+    code, out, err = run(["order-status", "tradex", bobs["id"], "--account", "alice", *url])
+    assert code == 1 and "no such order" in err
+    code, out, err = run(["order-status", "tradex", bobs["id"], "--account", "bob", *url])
+    assert code == 0 and bobs["id"] in out
+    for secret in ("alice-secret-value", "bob-secret-value", "bob-key"):
+        assert secret not in out + err
