@@ -151,3 +151,49 @@ def test_ctrl_c_on_a_real_watch_process(tmp_path, exchange):
             proc.communicate()
     assert proc.returncode == 0, err
     assert "stopped" in err and "Traceback" not in err
+
+
+def test_reads_against_a_separate_simulator_process(xest_cli, exchange, tmp_path, monkeypatch):
+    """`xest sim` in its own process, and the read commands pointed at it with --url and the
+    demo account's keys in XEST_<EXCHANGE>_KEY/_SECRET (a server run by someone else)."""
+    env = {**os.environ, "XEST_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xest", "sim", exchange, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        first = proc.stdout.readline()
+        url = next(w for w in first.split() if w.startswith("http://127.0.0.1:"))
+        symbol = SYMBOLS[exchange]
+        reads = [
+            ("status", exchange),
+            ("time", exchange, "--samples", "1"),
+            ("ticker", exchange, symbol),
+            ("book", exchange, symbol, "--depth", "2"),
+        ]
+        # The account reads need the other process's demo keys: only knowable when fixed.
+        factory = registry.simulator_factory(exchange)
+        key, secret = factory().demo_credentials()
+        fixed_keys = (key, secret) == factory().demo_credentials()
+        if fixed_keys:
+            monkeypatch.setenv(f"XEST_{exchange.upper()}_KEY", key)
+            monkeypatch.setenv(f"XEST_{exchange.upper()}_SECRET", secret)
+            reads += [("balance", exchange), ("orders", exchange)]
+        for args in reads:
+            result = xest_cli(*args, "--url", url)
+            assert result.code == 0, f"{args}: {result.err}"
+        frame = json.loads(
+            xest_cli("watch", exchange, "--url", url, "--iterations", "1", "--json").out
+        )
+        assert frame["status"] == "online"
+        assert frame.get("account") == ("default" if fixed_keys else None)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
