@@ -21,14 +21,15 @@ from __future__ import annotations
 import collections
 import logging
 import math
-import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import attrs
+
+from xest.agents.events import Event, Listener, Subscription
 
 __all__ = ["Agent", "Event", "Listener", "Observation", "Subscription", "TaskState"]
 
@@ -60,19 +61,6 @@ class Observation:
 
 
 @attrs.frozen
-class Event:
-    """A change an agent noticed: ``kind`` says what (``status``, ``clock_jump``, ``balance``...),
-    ``old`` and ``new`` the values before and after, ``data`` any detail."""
-
-    kind: str
-    source: str  # the agent's name, e.g. ``kraken`` or ``kraken:alice``
-    at: datetime
-    old: Any = None
-    new: Any = None
-    data: Mapping[str, Any] = attrs.field(factory=dict)
-
-
-@attrs.frozen
 class TaskState:
     """Where one task stands (a snapshot)."""
 
@@ -97,71 +85,6 @@ class _Task:
     last_success_mono: float | None = None
     last_success_at: datetime | None = None
     last_error: BaseException | None = None
-
-
-class Subscription:
-    """A registered callback; ``cancel()`` (or leaving the ``with`` block) unregisters it."""
-
-    def __init__(self, agent: Agent, callback: Callable[[Event], None], kinds: frozenset[str]):
-        self._agent = agent
-        self.callback = callback
-        self.kinds = kinds
-
-    def wants(self, event: Event) -> bool:
-        return not self.kinds or event.kind in self.kinds
-
-    def cancel(self) -> None:
-        self._agent._unsubscribe(self)
-
-    def __enter__(self) -> Subscription:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.cancel()
-
-
-class Listener(Subscription):
-    """A subscription that queues events for a consumer thread (``get``, ``wait_for``)."""
-
-    def __init__(self, agent: Agent, kinds: frozenset[str], maxsize: int = 10_000):
-        self.queue: queue.Queue[Event] = queue.Queue(maxsize)
-        super().__init__(agent, self._put, kinds)
-
-    def _put(self, event: Event) -> None:
-        try:
-            self.queue.put_nowait(event)
-        except queue.Full:  # a consumer that stopped reading must not block the agent
-            log.warning("%s: event listener full, dropping %s event", event.source, event.kind)
-
-    def get(self, timeout: float | None = None) -> Event:
-        """The next event; ``TimeoutError`` if none comes within ``timeout`` seconds."""
-        try:
-            return self.queue.get(timeout=timeout)
-        except queue.Empty:
-            raise TimeoutError(f"no event within {timeout} s") from None
-
-    def drain(self) -> list[Event]:
-        """Every event queued so far, without waiting."""
-        events = []
-        while True:
-            try:
-                events.append(self.queue.get_nowait())
-            except queue.Empty:
-                return events
-
-    def wait_for(self, predicate: Callable[[Event], bool], timeout: float) -> Event:
-        """The first queued or upcoming event for which ``predicate`` is true."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no matching event within {timeout} s")
-            event = self.get(timeout=left)
-            if predicate(event):
-                return event
-
-    def __enter__(self) -> Listener:
-        return self
 
 
 class Agent:
@@ -430,14 +353,14 @@ class Agent:
         Callbacks run in the thread that noticed the change (usually the agent's), so keep them
         short; an exception in one is logged and does not reach the agent or other callbacks.
         """
-        subscription = Subscription(self, callback, frozenset(kinds))
+        subscription = Subscription(self._unsubscribe, callback, frozenset(kinds))
         with self._lock:
             self._subscriptions.append(subscription)
         return subscription
 
     def listen(self, *kinds: str) -> Listener:
         """A queue of upcoming events (of ``kinds``, if given) for a consumer thread."""
-        listener = Listener(self, frozenset(kinds))
+        listener = Listener(self._unsubscribe, frozenset(kinds))
         with self._lock:
             self._subscriptions.append(listener)
         return listener
