@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import datetime
 
 import pytest
@@ -12,8 +13,20 @@ import pytest
 FAST = ("--refresh", "0.01", "--poll", "0.05")
 
 
+@pytest.fixture
 def no_agent_threads():
-    return not [t for t in threading.enumerate() if t.name.startswith("xest-fakex")]
+    """A check that the agent threads started during the test have ended (each given a few
+    seconds to finish the poll it was in: they are daemons, stopped without a long wait)."""
+    before = set(threading.enumerate())
+
+    def check() -> bool:
+        started = [t for t in threading.enumerate() if t not in before]
+        for t in started:
+            if t.name.startswith("xest-fakex"):
+                t.join(5)
+        return not [t for t in started if t.name.startswith("xest-fakex") and t.is_alive()]
+
+    return check
 
 
 @pytest.fixture
@@ -24,7 +37,7 @@ def demo_env(sim, monkeypatch):
     return sim
 
 
-def test_watch_shows_status_clock_balances_and_orders(xest_cli, fake):
+def test_watch_shows_status_clock_balances_and_orders(xest_cli, fake, no_agent_threads):
     result = xest_cli("watch", "fakex", "--sim", "--iterations", "2", *FAST)
     assert result.code == 0, result.err
     frames = [f for f in result.out.split("Ctrl-C to quit") if f.strip()]
@@ -101,7 +114,7 @@ def test_watch_shows_unknown_when_the_exchange_stops_answering(
     assert len(frames) < 200
 
 
-def test_ctrl_c_exits_cleanly(xest_cli, fake, monkeypatch):
+def test_ctrl_c_exits_cleanly(xest_cli, fake, monkeypatch, no_agent_threads):
     from xest.cli import watch_cmd
 
     calls = []
@@ -134,3 +147,20 @@ def test_a_terminal_gets_the_view_redrawn_in_place(xest_cli, fake, monkeypatch):
     assert result.out.count("\x1b[H") == 3  # then each frame redraws from the top
     assert result.out.endswith("\x1b[J")
     assert all(line.endswith("\x1b[K") for line in result.out.split("\x1b[J")[0].splitlines())
+
+
+def test_ctrl_c_does_not_wait_for_a_hanging_poll(xest_cli, sim, monkeypatch, no_agent_threads):
+    from xest.cli import watch_cmd
+    from xest.testing.server import Fault
+
+    def interrupted(seconds):
+        sim.inject(Fault.slow(2.0), path="/status")  # the exchange hangs from now on
+        time.sleep(0.1)  # long enough for the agent's next status poll to go out
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(watch_cmd, "_sleep", interrupted)
+    result = xest_cli("watch", "fakex", "--url", sim.url, "--refresh", "0.01", "--poll", "0.02")
+    assert result.code == 0 and "stopped" in result.err
+    # Back at the prompt while the agent's poll is still out: nobody waited for it...
+    assert [t for t in threading.enumerate() if t.name == "xest-fakex" and t.is_alive()]
+    assert no_agent_threads()  # ...and the thread ends by itself once the answer comes

@@ -53,38 +53,44 @@ def watch(exchange: str, refresh: float, poll: float | None, iterations: int | N
     """
     opts = options()
     tty = _isatty() and not opts.json
-    try:
-        with open_client(exchange) as client:
-            agent = client.exchange.configure(
-                status_interval=poll or 5.0, time_interval=poll or 30.0
-            )
-            account = _account_agent(client, poll)
+    interrupted = False
+    with open_client(exchange) as client:
+        agent = client.exchange.configure(status_interval=poll or 5.0, time_interval=poll or 30.0)
+        account = _account_agent(client, poll)
+        try:
             agent.start(wait=False)
             if account is not None:
                 account.start(wait=False)
             _first_round(agent, account)
             count = 0
             while True:
-                frame = _frame(client, agent, account)
-                if opts.json:
-                    click.echo(json.dumps(to_jsonable(frame)))
-                elif tty:
-                    # Redraw in place (home, each line cleared to its end, then the rest of the
-                    # screen) rather than clear-then-draw, which flickers.
-                    lines = [line + _CLEAR_LINE for line in _render(frame)]
-                    first = _CLEAR_SCREEN if count == 0 else ""
-                    text = first + _HOME + "\n".join(lines) + "\n" + _CLEAR_BELOW
-                    click.echo(text, nl=False, color=True)  # keep the escapes: we know it's a tty
-                else:
-                    click.echo("\n".join(_render(frame)) + "\n")
+                _show(_frame(client, agent, account), opts.json, tty, first=count == 0)
                 count += 1
                 if iterations is not None and count >= iterations:
                     break
                 _sleep(refresh)
-    except KeyboardInterrupt:
-        # The with block already stopped the agents and any simulator.
-        if not opts.json:
-            click.echo("\nstopped", err=True)
+        except KeyboardInterrupt:
+            interrupted = True
+            # Quit now, even with a poll out to a hanging exchange: the threads are daemons,
+            # so they need not be waited for long.
+            for running in (account, agent):
+                if running is not None:
+                    running.stop(timeout=0.5)
+    if interrupted and not opts.json:
+        click.echo("\nstopped", err=True)
+
+
+def _show(frame: dict[str, Any], as_json: bool, tty: bool, *, first: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(to_jsonable(frame)))
+    elif tty:
+        # Redraw in place (home, each line cleared to its end, then the rest of the screen)
+        # rather than clear-then-draw, which flickers.
+        lines = [line + _CLEAR_LINE for line in _render(frame)]
+        text = (_CLEAR_SCREEN if first else "") + _HOME + "\n".join(lines) + "\n" + _CLEAR_BELOW
+        click.echo(text, nl=False, color=True)  # keep the escapes: we know it is a terminal
+    else:
+        click.echo("\n".join(_render(frame)) + "\n")
 
 
 def _account_agent(client: Any, poll: float | None) -> Any:
