@@ -38,6 +38,12 @@ def test_value_problems_name_floats_float_born_decimals_and_bad_datetimes():
     assert "not in UTC" in found[3]
 
 
+def test_models_must_keep_their_raw_payload():
+    found = inv.value_problems(OrderBook("BTC/USD", bids=[("1", "1")], asks=[]), "book")
+    assert found == ["book (OrderBook) does not keep the raw payload it was parsed from"]
+    assert inv.value_problems(OrderBook("BTC/USD", bids=[], asks=[], raw={})) == []
+
+
 def test_book_problems():
     book = OrderBook("BTC/USD", bids=[("10", "1"), ("11", "1")], asks=[("10.5", "1")])
     found = inv.book_problems(book, depth=1)

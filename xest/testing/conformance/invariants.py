@@ -51,6 +51,8 @@ def _walk(value: Any, where: str, found: list[str], depth: int) -> None:
             found.append(f"{where} is not in UTC ({value.isoformat()})")
     elif attrs.has(type(value)):
         name = type(value).__name__
+        if "raw" in attrs.fields_dict(type(value)) and value.raw is None:
+            found.append(f"{where} ({name}) does not keep the raw payload it was parsed from")
         for field in attrs.fields(type(value)):
             if field.name != "raw":
                 _walk(getattr(value, field.name), f"{name}.{field.name}", found, depth + 1)
