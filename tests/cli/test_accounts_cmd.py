@@ -109,3 +109,16 @@ def test_readable_config_warns_in_one_line(tmp_path):
     assert len(warnings) == 1 and warnings[0].startswith("warning: ")
     assert proc.stderr.count("\n") == 1
     assert "alice" in proc.stdout
+
+
+def test_accounts_list_says_which_variable_is_missing(xest_cli, tmp_path, monkeypatch):
+    write_config(tmp_path, monkeypatch)
+    monkeypatch.setenv("ALICE_KEY", "alice-env-key-789")
+    monkeypatch.delenv("ALICE_SECRET", raising=False)
+    data = {a["name"]: a for a in json.loads(xest_cli("accounts", "list", "--json").out)}
+    assert data["alice"]["ready"] == "no: $ALICE_SECRET not set"
+    assert data["bob"]["ready"] == "yes"
+    monkeypatch.setenv("ALICE_SECRET", "alice-env-secret-000")
+    table = xest_cli("accounts", "list").out
+    alice = next(line for line in table.splitlines() if line.startswith("alice"))
+    assert " yes " in alice and "alice-env" not in table

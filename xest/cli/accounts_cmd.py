@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from xest.cli.options import global_options, options
@@ -31,6 +33,7 @@ def list_accounts(exchange: str | None) -> None:
             "default": a.default or a.source == "environment",
             "key": f"env:{a.key_env}" if a.key_env else ("inline" if a.key else "missing"),
             "secret": a.secret_source,
+            "ready": _ready(a),
             "source": a.source,
         }
         for a in found
@@ -46,7 +49,7 @@ def list_accounts(exchange: str | None) -> None:
         )
         return
     print_table(
-        ["name", "exchange", "default", "key", "secret", "source"],
+        ["name", "exchange", "default", "key", "secret", "ready", "source"],
         [
             [
                 r["name"],
@@ -54,11 +57,28 @@ def list_accounts(exchange: str | None) -> None:
                 "yes" if r["default"] else "",
                 r["key"],
                 r["secret"],
+                r["ready"],
                 r["source"],
             ]
             for r in rows
         ],
     )
+
+
+def _ready(account) -> str:
+    """``yes``, or what is missing (an unset variable's name; never a value)."""
+    from xest.errors import ConfigError
+
+    try:
+        account.credentials()
+    except ConfigError:
+        missing = [
+            f"${name}"
+            for name in (account.key_env, account.secret_env)
+            if name and not os.environ.get(name)
+        ]
+        return f"no: {' '.join(missing)} not set" if missing else "no: key or secret missing"
+    return "yes"
 
 
 @click.group("config")
