@@ -27,13 +27,15 @@ class MinimalConnector(Connector):
         data = self.request(PING)
         if not isinstance(data, dict) or key not in data:
             raise errors.BadResponse(f"unexpected answer: {str(data)[:80]!r}", exchange="minimal")
-        return data[key]
+        return data
 
     def status(self) -> ExchangeStatus:
-        return ExchangeStatus("online" if self._get("ok") else "maintenance")
+        data = self._get("ok")
+        return ExchangeStatus("online" if data["ok"] else "maintenance", raw=data)
 
     def server_time(self) -> ServerTime:
-        return ServerTime(Decimal(self._get("now_ms")) / 1000)
+        data = self._get("now_ms")
+        return ServerTime(Decimal(data["now_ms"]) / 1000, raw=data)
 
 
 class MinimalSimulator:
