@@ -47,7 +47,7 @@ ERRORS: dict[str, type[errors.XestError]] = {
 HINTS = {
     errors.AuthenticationError: "check the account's API key and secret",
     errors.InvalidNonce: "the local clock is off; xest resynchronises on the next call",
-    errors.InsufficientFunds: "see `xest balances example`",
+    errors.InsufficientFunds: "see `xest balance example`",
     errors.RateLimited: "slow down",
     errors.OnMaintenance: "try again after the maintenance",
 }
