@@ -54,6 +54,12 @@ def test_secrets_never_leak(xest_ctx: Context, xest_env: Path, caplog: pytest.Lo
     ctx = xest_ctx
     if ctx.key is None:
         pytest.skip(f"{ctx.name} declares no private operation: it holds no secret")
+    short = [n for n, v in (("key", ctx.key), ("secret", ctx.secret)) if len(v) < 8]
+    if short:
+        pytest.fail(
+            f"the simulator's demo {' and '.join(short)} are too short to search for: give "
+            "demo_credentials() of at least 8 characters each"
+        )
     caplog.set_level(logging.DEBUG)
     wrong = wrong_secret(ctx.secret)
     secrets = needles(ctx.key, ctx.secret, wrong)
