@@ -18,7 +18,8 @@ from xest.cli.options import global_options, options
 
 
 @click.command("conformance")
-@click.argument("exchanges", nargs=-1, required=True, metavar="NAME...")
+@click.argument("exchanges", nargs=-1, metavar="NAME...")
+@click.option("--all", "every", is_flag=True, help="Every installed connector.")
 @click.option(
     "--live",
     is_flag=True,
@@ -30,12 +31,20 @@ from xest.cli.options import global_options, options
 @click.option("-x", "--exitfirst", is_flag=True, help="Stop at the first failing check.")
 @global_options
 def conformance(
-    exchanges: tuple[str, ...], live: bool, keyword: str | None, verbose: bool, exitfirst: bool
+    exchanges: tuple[str, ...],
+    every: bool,
+    live: bool,
+    keyword: str | None,
+    verbose: bool,
+    exitfirst: bool,
 ) -> None:
     """Run the conformance suite against the installed connector(s) NAME."""
     from xest import errors, registry
 
+    if every == bool(exchanges):
+        raise errors.ConfigError("name the connectors to check, or give --all (not both)")
     names = [registry.connector_class(name).exchange for name in exchanges]
+    names = names or sorted(registry.connectors())
     try:
         import pytest  # noqa: F401 -- only to say clearly when it is missing
     except ImportError:
