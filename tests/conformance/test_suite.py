@@ -145,6 +145,12 @@ def test_cli_exit_code_and_one_line_error_for_a_failing_connector(broken_env, tm
     assert done.stderr.strip().splitlines()[-1] == "error: broken_book failed conformance checks"
 
 
+def test_cli_needs_names_or_all(tmp_path):
+    done = run([str(XEST), "conformance"], tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == "error: name the connectors to check, or give --all (not both)\n"
+
+
 def test_cli_unknown_connector(tmp_path):
     done = run([str(XEST), "conformance", "nope"], tmp_path)
     assert done.returncode == 1
