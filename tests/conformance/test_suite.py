@@ -236,3 +236,21 @@ def test_repeated_connectors_are_each_parametrised(tmp_path, broken_env):
     )
     names = collected(done)
     assert sorted(n.rpartition("[")[2] for n in names) == ["broken_book]", "example]"]
+
+
+def test_live_mode_runs_its_reads_where_the_account_points(tmp_path):
+    """--xest-live reads from the exchange's configured URL with the configured credentials;
+    here that "exchange" is the example's simulator on loopback (tests never go online)."""
+    from xest_example.simulator import ExampleSimulator
+
+    with ExampleSimulator() as sim:
+        key, secret = sim.demo_credentials()
+        env = dict(
+            os.environ, XEST_EXAMPLE_URL=sim.url, XEST_EXAMPLE_KEY=key, XEST_EXAMPLE_SECRET=secret
+        )
+        done = pytest_in(
+            tmp_path, "--xest-connector", "example", "--xest-live", "-k", "live", "-rA", env=env
+        )
+        assert done.returncode == 0, done.stdout[-3000:]
+        assert "1 passed" in done.stdout
+        assert sim.hits["/api/v1/balances"] == 1 and sim.hits["/api/v1/book"] == 1
