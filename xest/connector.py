@@ -262,4 +262,12 @@ class Connector:
         raise self.not_supported("quote")
 
     def accept_quote(self, quote: Quote) -> Order:
+        """Execute ``quote``; the order it produced.
+
+        A connector may also define ``quote_order(quote) -> Order`` (no capability needed): the
+        order an acceptance of ``quote`` produced, or OrderNotFound when there is none. The
+        account agent uses it to reconcile an acceptance whose answer was lost, and to follow a
+        quote's order that is not final yet; without it, it tries
+        ``order(client_id=quote.id, symbol=quote.symbol)``.
+        """
         raise self.not_supported("accept_quote")
