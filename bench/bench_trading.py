@@ -157,6 +157,33 @@ def check_partial_fill(exchange: str) -> str:
         sim.stop()
 
 
+def check_all_final(exchange: str, count: int = 30, seed: int = 5) -> str:
+    """Orders filled in parts or cancelled while the agent runs: each reaches its final state."""
+    setup = SETUP[exchange]
+    sim, client = open_on(exchange)
+    rng = random.Random(seed)
+    try:
+        client.account.set_interval("orders", 0.05)
+        client.account.start()
+        amount = setup["amount"]
+        orders = [
+            client.place_order(setup["symbol"], "buy", "limit", amount, setup["rest"] + i)
+            for i in range(count)
+        ]
+        for order in orders:
+            setup["fill"](sim, order, amount * Decimal("0.3"))
+            if rng.random() < 0.5:
+                setup["fill"](sim, order, amount * Decimal("0.7"))
+            else:
+                client.cancel_order(order.id)
+        finals = Counter(order.wait(timeout=30).status.value for order in orders)
+        assert sum(finals.values()) == count and not client.account.tracked
+        return f"{count} orders final: {dict(sorted(finals.items()))}"
+    finally:
+        client.close()
+        sim.stop()
+
+
 def check_lost_answers(exchange: str, count: int, seed: int = 8) -> str:
     setup = SETUP[exchange]
     sim, client = open_on(exchange)
@@ -245,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             ("quote executes once", check_quote_once, ()),
             ("expired quote refused", check_quote_expiry, ()),
             ("partial fill tracked", check_partial_fill, ()),
+            ("tracked orders final", check_all_final, ()),
             ("lost answers", check_lost_answers, (args.lost,)),
         ]
         for name, check, extra in checks:
