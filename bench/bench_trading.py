@@ -108,6 +108,29 @@ def check_quote_once(exchange: str, threads: int = 16) -> str:
         sim.stop()
 
 
+def check_lost_acceptance(exchange: str) -> str:
+    """An acceptance whose answer is lost: executed once; is the order read back?"""
+    setup = SETUP[exchange]
+    sim, client = open_on(exchange)
+    try:
+        quote = client.quote(
+            setup["symbol"], "buy", setup["amount"], valid_for=timedelta(seconds=30)
+        )
+        before = sim.hits[setup["accept"]]
+        sim.inject(Fault.lost_response(), path=setup["accept"])
+        try:
+            order = quote.accept()
+            outcome = f"order {order.id} {order.status.value} read back"
+        except errors.QuoteAlreadyExecuted:
+            outcome = "order not read back (the connector has no quote_order)"
+        assert quote.state is QuoteState.EXECUTED, quote.state
+        with_retry = sim.hits[setup["accept"]] - before
+        return f"executed once, {with_retry} acceptance request(s), {outcome}"
+    finally:
+        client.close()
+        sim.stop()
+
+
 def check_quote_expiry(exchange: str) -> str:
     setup = SETUP[exchange]
     sim, client = open_on(exchange, clock_offset=30.0)
@@ -270,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     for exchange in args.exchanges:
         checks = [
             ("quote executes once", check_quote_once, ()),
+            ("lost acceptance", check_lost_acceptance, ()),
             ("expired quote refused", check_quote_expiry, ()),
             ("partial fill tracked", check_partial_fill, ()),
             ("tracked orders final", check_all_final, ()),
