@@ -106,3 +106,12 @@ def test_unsupported_operation_is_a_clear_error(xest_cli, fake, monkeypatch):
     result = xest_cli("book", "fakex", "BTC/USD", "--sim")
     assert result.code == 1
     assert "does not support order_book()" in result.err
+
+
+def test_unified_symbols_in_any_case(xest_cli, fake):
+    result = xest_cli("ticker", "fakex", "btc/usd", "Eth/Usd", "--sim", "--json")
+    assert result.code == 0, result.err
+    assert [t["symbol"] for t in json.loads(result.out)] == ["BTC/USD", "ETH/USD"]
+    assert xest_cli("book", "fakex", "btc/usd", "--sim").code == 0
+    exchange_id = xest_cli("ticker", "fakex", "BTCUSD", "--sim", "--json")  # ids pass as given
+    assert json.loads(exchange_id.out)[0]["symbol"] == "BTC/USD"

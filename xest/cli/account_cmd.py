@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import click
 
 from xest.cli.clients import open_client
+from xest.cli.market_cmd import unified
 from xest.cli.options import global_options, options
 from xest.cli.output import print_json, print_table
 
@@ -48,7 +49,7 @@ def balance(exchange: str, show_all: bool) -> None:
 
 @click.command("orders")
 @click.argument("exchange")
-@click.argument("symbol", required=False)
+@click.argument("symbol", required=False, callback=unified)
 @click.option("--closed", is_flag=True, help="Show closed (final) orders instead of open ones.")
 @click.option("--since", type=_DATES, help="With --closed: orders since this UTC time.")
 @global_options
@@ -99,7 +100,7 @@ def orders(exchange: str, symbol: str | None, closed: bool, since: datetime | No
 
 @click.command("my-trades")
 @click.argument("exchange")
-@click.argument("symbol", required=False)
+@click.argument("symbol", required=False, callback=unified)
 @click.option("--since", type=_DATES, help="Fills since this UTC time.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most N fills (the latest).")
 @global_options

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import click
 
 from xest.cli.clients import open_client
 from xest.cli.options import global_options, options
 from xest.cli.output import print_json, print_table
+
+
+def unified(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Unified symbols are upper case (``btc/usd`` means BTC/USD); exchange ids pass as given."""
+    if isinstance(value, tuple):
+        return tuple(unified(ctx, param, v) for v in value)
+    return value.upper() if isinstance(value, str) and "/" in value else value
 
 
 @click.command("markets")
@@ -48,7 +56,7 @@ def markets(exchange: str, quote_asset: str | None, base_asset: str | None) -> N
 
 @click.command("ticker")
 @click.argument("exchange")
-@click.argument("symbols", nargs=-1, required=True, metavar="SYMBOL...")
+@click.argument("symbols", nargs=-1, required=True, metavar="SYMBOL...", callback=unified)
 @global_options
 def ticker(exchange: str, symbols: tuple[str, ...]) -> None:
     """Show the best bid and ask, last price and 24 h figures of each SYMBOL (BTC/USD)."""
@@ -78,7 +86,7 @@ def _find(by_symbol: dict, symbol: str):  # tickers() may key by the unified sym
 
 @click.command("book")
 @click.argument("exchange")
-@click.argument("symbol")
+@click.argument("symbol", callback=unified)
 @click.option(
     "--depth",
     type=click.IntRange(min=1),
@@ -115,7 +123,7 @@ def book(exchange: str, symbol: str, depth: int) -> None:
 
 @click.command("candles")
 @click.argument("exchange")
-@click.argument("symbol")
+@click.argument("symbol", callback=unified)
 @click.argument("interval")
 @click.option("--limit", type=click.IntRange(min=1), help="At most N candles (the latest).")
 @click.option(
@@ -145,7 +153,7 @@ def candles(
 
 @click.command("trades")
 @click.argument("exchange")
-@click.argument("symbol")
+@click.argument("symbol", callback=unified)
 @click.option("--limit", type=click.IntRange(min=1), help="At most N trades (the latest).")
 @global_options
 def trades(exchange: str, symbol: str, limit: int | None) -> None:
