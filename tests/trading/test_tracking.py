@@ -169,3 +169,20 @@ def test_a_cancel_whose_answer_is_lost_is_checked_not_failed(sim, agent):
     sim.inject(Fault.lost_response(), path=CANCEL)
     assert agent.cancel_order(order.id).status is OrderStatus.CANCELLED
     assert sim.hits[CANCEL] == 1
+
+
+def test_following_costs_nothing_while_no_order_is_pending(sim, agent):
+    assert agent.poll("orders")[0].value == 0
+    assert sim.hits["/private/orders"] == 0 and sim.hits["/private/order"] == 0
+
+
+def test_orders_placed_elsewhere_are_discovered_and_followed(sim, agent):
+    listener = agent.listen(OrderEvents.NEW, OrderEvents.FILL)
+    placed = agent.connector.place_order("BTC/USD", "sell", "limit", Decimal("1"), Decimal("9e4"))
+    agent.poll("open_orders")
+    (found,) = agent.open_orders
+    assert found.id == placed.id and agent.tracked == [found]
+    sim.fill(placed.id, "1")
+    agent.poll("orders")
+    assert found.status is OrderStatus.FILLED
+    assert [e.kind for e in listener.drain()] == [OrderEvents.NEW, OrderEvents.FILL]

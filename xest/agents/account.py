@@ -43,6 +43,7 @@ log = logging.getLogger("xest.agents")
 BALANCE = "balance"
 ORDER_LOST = "order_lost"
 _LOST_AFTER = 3  # consecutive "no such order" answers before a followed order is given up
+_MAX_SYMBOL_CALLS = 4  # followed orders on more symbols: one call for all open orders instead
 
 
 @attrs.frozen
@@ -56,6 +57,9 @@ class BalanceSnapshot:
 class AccountAgent(Trader, Agent):
     """One account on one exchange. Several run side by side, one per account.
 
+    Tasks (seconds between polls): ``balances`` (``balance_interval``), ``open_orders`` (every
+    open order of the account, ``open_orders_interval``) and ``orders`` (the orders followed
+    until final, ``orders_interval``; no request while none is pending).
     ``clock`` is the exchange's :class:`~xest.clock.RemoteClock` and ``refresh_clock`` a
     callable that takes a fresh server-time reading (the facade's ``server_time``): quote
     deadlines are checked against the estimated server time, refreshed when its error exceeds
@@ -71,6 +75,7 @@ class AccountAgent(Trader, Agent):
         refresh_clock: Callable[[], Any] | None = None,
         balance_interval: float = 10.0,
         orders_interval: float = 2.0,
+        open_orders_interval: float = 10.0,
         stale_after: int = 3,
         history: int = 1000,
         max_clock_error: float = 2.0,
@@ -120,6 +125,8 @@ class AccountAgent(Trader, Agent):
         caps = connector.capabilities
         if "balances" in caps:
             self.add_task("balances", self._poll_balances, balance_interval)
+        if "open_orders" in caps:
+            self.add_task("open_orders", self._poll_open_orders, open_orders_interval)
         if "open_orders" in caps or "order" in caps:
             self.add_task("orders", self._poll_orders, orders_interval)
 
@@ -192,16 +199,32 @@ class AccountAgent(Trader, Agent):
                     )
         return balances
 
+    def _poll_open_orders(self) -> int:
+        """Every open order of the account (also those placed elsewhere); returns how many."""
+        opened = [self._track(o) for o in self.connector.open_orders()]
+        with self._lock:
+            self._open = opened
+        return len(opened)
+
     def _poll_orders(self) -> int:
-        """Open orders, then every followed order not among them; returns how many are open."""
+        """Follow the orders not yet final; returns how many. Nothing is asked when there are
+        none. The open orders of their symbols come in one call per symbol (Binance charges far
+        more for all symbols at once); a followed order no longer among them is asked for
+        alone, once, to learn how it ended."""
+        pending = self.registry.pending()
+        if not pending:
+            return 0
         seen: set[str] = set()
         if "open_orders" in self.connector.capabilities:
-            opened = [self._track(o) for o in self.connector.open_orders()]
-            seen = {t.id for t in opened}
+            symbols = sorted({t.symbol for t in pending})
+            groups = [None] if len(symbols) > _MAX_SYMBOL_CALLS else symbols
+            fresh = [self._track(o) for s in groups for o in self.connector.open_orders(s)]
+            seen = {t.id for t in fresh}
             with self._lock:
-                self._open = opened
+                kept = [t for t in self._open if None not in groups and t.symbol not in groups]
+                self._open = kept + fresh
         failure: Exception | None = None
-        for tracked in self.registry.pending():
+        for tracked in pending:
             if tracked.id in seen:
                 continue
             try:
@@ -211,7 +234,7 @@ class AccountAgent(Trader, Agent):
         self.registry.sweep_quotes()
         if failure is not None:
             raise failure  # recorded as a failed poll; the rest was still done
-        return len(seen)
+        return len(pending)
 
     def _after_poll(self) -> None:
         self.registry.sweep_quotes()
