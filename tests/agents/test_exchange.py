@@ -3,6 +3,7 @@ the clock estimate and its jumps, failed polls, and clean shutdown."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -242,3 +243,35 @@ def test_sync_clock_without_the_capability(sim, fake, monkeypatch):
     monkeypatch.setattr(registry, "connectors", lambda: {"fakex": StatusOnly})
     with xest.open("fakex", url=sim.url) as client, pytest.raises(xest.errors.NotSupported):
         client.exchange.sync_clock()
+
+
+def test_background_readings_of_a_coarse_clock_land_on_its_ticks(fake, monkeypatch):
+    from xest import registry
+    from xest.models import ServerTime
+
+    class Coarse(fake.FakeConnector):
+        time_resolution = timedelta(milliseconds=100)
+
+        def server_time(self):
+            ms = self.request(fake.TIME)["ms"]
+            return ServerTime(Decimal(ms // 100 * 100) / 1000, resolution=self.time_resolution)
+
+    monkeypatch.setattr(registry, "connectors", lambda: {"fakex": Coarse})
+    with (
+        fake.FakeSimulator(clock_offset=-3.21) as sim,
+        xest.open("fakex", url=sim.url, cache=False, retries=0) as client,
+    ):
+        # Every two ticks: untimed, the readings would all fall at the same phase of a tick
+        # and teach nothing after the first.
+        agent = client.exchange.configure(status_interval=60, time_interval=0.2)
+        with agent.listen("poll_failed") as failures:
+            agent.start()
+            deadline = time.monotonic() + 10
+            while len(agent.history("time")) < 6 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            agent.stop()
+            assert not failures.drain()
+        estimate = agent.now()
+        assert len(agent.history("time")) >= 6
+        assert estimate.error < 0.05 / 3  # one reading alone: ±0.05 s at best
+        assert abs(estimate.offset + 3.21) <= estimate.error + 0.005

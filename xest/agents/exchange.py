@@ -160,6 +160,22 @@ class ExchangeAgent(Agent):
                 self._reported = observation.value
         elif observation.task == "markets" and observation.ok:
             self._update_markets(observation.value)
+        elif observation.task == "time" and observation.ok:
+            self._time_next_reading()
+
+    def _time_next_reading(self) -> None:
+        """On a coarse clock, move the next background reading onto the estimated tick: over
+        a few intervals the readings bisect the uncertainty, as ``sync_clock`` does at once."""
+        clock = self.client.clock
+        if clock.resolution < _COARSE:
+            return
+        estimate = clock.now()
+        if not estimate.error < clock.resolution:
+            return
+        with self._lock:
+            task = self._tasks["time"]
+            ahead = max(task.next_due - self._monotonic(), 0.0)
+            task.next_due += self._until_next_tick(estimate, clock.resolution, ahead)
 
     def _update_markets(self, markets: list[Market]) -> None:
         new = {m.symbol: m for m in markets}
@@ -249,10 +265,11 @@ class ExchangeAgent(Agent):
                 raise observation.error
         return clock.now()
 
-    def _until_next_tick(self, estimate: Estimate, resolution: float) -> float:
-        """Seconds to wait so that a reading's midpoint lands on the estimated next tick."""
+    def _until_next_tick(self, estimate: Estimate, resolution: float, ahead: float = 0.0) -> float:
+        """Seconds to wait, from ``ahead`` seconds after the estimate, so that a reading's
+        midpoint lands on the exchange clock's next tick as estimated."""
         half_trip = max(self.client.clock.samples[-1].error - resolution / 2, 0.0)
-        server_now = estimate.time.timestamp()
+        server_now = estimate.time.timestamp() + ahead
         wait = (math.floor(server_now / resolution) + 1) * resolution - server_now - half_trip
         return wait if wait > 0.01 else wait + resolution
 
