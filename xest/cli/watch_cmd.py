@@ -98,13 +98,7 @@ def _account_agent(client: Any, poll: float | None) -> Any:
     """The account agent when the client has credentials and the connector reads balances."""
     if client.connector.credentials is None or "balances" not in client.capabilities:
         return None
-    agent = getattr(client, "account", None)
-    if agent is None:
-        from xest.agents.account import AccountAgent
-
-        agent = client.add_agent(
-            AccountAgent(client.connector, clock=client.clock, refresh_clock=client.server_time)
-        )
+    agent = client.account
     if poll is not None:
         for task in agent.tasks:
             agent.set_interval(task, poll)
