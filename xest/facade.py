@@ -132,11 +132,12 @@ class Client:
     @property
     def exchange(self) -> ExchangeAgent:
         """The exchange agent (status and clock in the background); ``start()`` it to poll."""
-        if self._exchange_agent is None:
-            from xest.agents.exchange import ExchangeAgent
+        with self._account_lock:  # one lock for both lazily made agents: one of each, ever
+            if self._exchange_agent is None:
+                from xest.agents.exchange import ExchangeAgent
 
-            self._exchange_agent = self.add_agent(ExchangeAgent(self))
-        return self._exchange_agent
+                self._exchange_agent = self.add_agent(ExchangeAgent(self))
+            return self._exchange_agent
 
     @property
     def account(self) -> AccountAgent | None:
