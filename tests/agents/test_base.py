@@ -194,3 +194,32 @@ def test_a_subscriber_may_poll_again(clock):
     agent.add_task("other", other, 10)
     agent.poll("flaky")
     assert other.calls == 1
+
+
+def test_restart_after_a_stop_that_timed_out_leaves_one_loop():
+    """stop() gives up on a hanging poll; start() again must not revive the old thread."""
+    release, entered = threading.Event(), threading.Event()
+    calls = []
+
+    def hanging():
+        calls.append(threading.current_thread())
+        if len(calls) == 1:
+            entered.set()
+            release.wait(10)
+        return len(calls)
+
+    agent = Agent("restart")
+    agent.add_task("hang", hanging, 0.01)
+    agent.start(wait=False)
+    assert entered.wait(5)
+    old = next(t for t in threading.enumerate() if t.name == "xest-restart")
+    agent.stop(timeout=0.05)
+    assert old.is_alive()  # still inside the hanging poll
+    agent.start(wait=False)
+    release.set()
+    old.join(5)
+    assert not old.is_alive()  # it ended once its poll returned
+    loops = [t for t in threading.enumerate() if t.name == "xest-restart"]
+    assert len(loops) == 1 and loops[0] is not old
+    agent.stop()
+    assert not [t for t in threading.enumerate() if t.name.startswith("xest-restart")]

@@ -264,7 +264,9 @@ class Agent:
         with self._lock:
             if self.running:
                 return self
-            self._stop.clear()
+            # A fresh stop flag per run: a thread left behind by a stop() that timed out (its
+            # poll still hanging) ends when that poll returns, instead of being revived.
+            self._stop = stop = threading.Event()
             self._wake.clear()
             self._first_round.clear()
             now = self._monotonic()
@@ -272,14 +274,14 @@ class Agent:
             for task in self._tasks.values():
                 task.next_due = now
             self._thread = threading.Thread(
-                target=self._loop, name=f"xest-{self.name}", daemon=True
+                target=self._loop, args=(stop,), name=f"xest-{self.name}", daemon=True
             )
             self._thread.start()
             # A poll can hang for the transport's whole timeout and retries; the watchdog
             # keeps time-based state (an exchange gone silent reads unknown) and its events
             # on time meanwhile.
             self._watchdog = threading.Thread(
-                target=self._watch, name=f"xest-{self.name}-watchdog", daemon=True
+                target=self._watch, args=(stop,), name=f"xest-{self.name}-watchdog", daemon=True
             )
             self._watchdog.start()
         if wait:
@@ -301,8 +303,8 @@ class Agent:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
+    def _loop(self, stop: threading.Event) -> None:
+        while not stop.is_set():
             try:
                 self.tick()
             except Exception:  # belt and braces: the loop itself must survive anything
@@ -314,11 +316,11 @@ class Agent:
             self._wake.wait(delay)
             self._wake.clear()
 
-    def _watch(self) -> None:
+    def _watch(self, stop: threading.Event) -> None:
         while True:
             with self._lock:
                 shortest = min((t.interval for t in self._tasks.values()), default=_MAX_SLEEP)
-            if self._stop.wait(min(max(shortest / 2, 0.01), _MAX_SLEEP)):
+            if stop.wait(min(max(shortest / 2, 0.01), _MAX_SLEEP)):
                 return
             try:
                 self._check()
