@@ -63,7 +63,7 @@ def ticker(exchange: str, symbols: tuple[str, ...]) -> None:
     with open_client(exchange) as client:
         if len(symbols) > 1 and "tickers" in client.capabilities:
             by_symbol = client.tickers(list(symbols))
-            tickers = [by_symbol.get(s) or _find(by_symbol, s) for s in symbols]
+            tickers = [by_symbol.get(s) or _find(client.name, by_symbol, s) for s in symbols]
         else:
             tickers = [client.ticker(s) for s in symbols]
     if options().json:
@@ -75,13 +75,17 @@ def ticker(exchange: str, symbols: tuple[str, ...]) -> None:
     )
 
 
-def _find(by_symbol: dict, symbol: str):  # tickers() may key by the unified symbol only
+def _find(exchange: str, by_symbol: dict, symbol: str) -> Any:
+    """The ticker for ``symbol`` given as the exchange's id (tickers() keys unified symbols)."""
     for t in by_symbol.values():
         if symbol in (t.symbol, t.id):
             return t
     from xest.errors import BadSymbol
 
-    raise BadSymbol(f"no ticker for {symbol!r} in the exchange's answer")
+    raise BadSymbol(
+        f"no ticker for {symbol!r} in the answer; see `xest markets {exchange}` for the symbols",
+        exchange=exchange,
+    )
 
 
 @click.command("book")
