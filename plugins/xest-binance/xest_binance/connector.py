@@ -38,6 +38,7 @@ from xest_binance import parse
 from xest_binance.account import MAX_SCAN, AccountOperations
 from xest_binance.convert import VALID_TIMES, ConvertOperations
 from xest_binance.errors import error_for
+from xest_binance.shapes import check_shape
 from xest_binance.signing import DEFAULT_RECV_WINDOW, MAX_RECV_WINDOW, sign_request
 
 TESTNET_URL = "https://testnet.binance.vision"
@@ -121,6 +122,7 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
         error = error_for(response.status, response.data, response.headers, response.endpoint.path)
         if error is not None:
             raise error
+        check_shape(response.endpoint.method, response.endpoint.path, response.data)
 
     def request(self, endpoint: Any, params: Any = None, **kw: Any) -> Any:
         """As the base, plus: after -1021 re-read the server clock, and retry a read once."""
