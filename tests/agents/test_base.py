@@ -223,3 +223,9 @@ def test_restart_after_a_stop_that_timed_out_leaves_one_loop():
     assert len(loops) == 1 and loops[0] is not old
     agent.stop()
     assert not [t for t in threading.enumerate() if t.name.startswith("xest-restart")]
+
+
+def test_events_hash_despite_their_data_dict(clock):
+    agent, _ = make(clock)
+    event = agent.emit("k", old=1, new=2, detail={"nested": [1]})
+    assert event in {event}

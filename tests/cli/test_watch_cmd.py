@@ -69,6 +69,9 @@ def test_watch_json_lines_follow_maintenance(xest_cli, demo_env):
     assert last["account"] == "default"
     assert {b["asset"] for b in last["balances"]} == {"BTC", "USD"}
     assert last["open_orders"][0]["id"] == "O-1"
+    assert {"source": "fakex", "kind": "status", "text": "unknown → maintenance"} in [
+        {k: e[k] for k in ("source", "kind", "text")} for e in last["events"]
+    ]
     times = [datetime.fromisoformat(f["server_time"]) for f in frames]
     assert times == sorted(times)  # the estimated clock ticks
 
@@ -164,3 +167,35 @@ def test_ctrl_c_does_not_wait_for_a_hanging_poll(xest_cli, sim, monkeypatch, no_
     # Back at the prompt while the agent's poll is still out: nobody waited for it...
     assert [t for t in threading.enumerate() if t.name == "xest-fakex" and t.is_alive()]
     assert no_agent_threads()  # ...and the thread ends by itself once the answer comes
+
+
+def test_events_are_described_in_one_line():
+    from datetime import UTC, datetime
+
+    from xest.agents.events import Event
+    from xest.cli.watch_cmd import describe
+    from xest.errors import ExchangeUnavailable
+    from xest.models import Balance, Order, Status
+
+    def event(kind, old=None, new=None, **data):
+        return Event(kind, "fakex", datetime.now(UTC), old, new, data)
+
+    order = Order("O-9", "BTC/USD", "buy", "limit", "partially_filled", "1", "0.25", "100")
+    cases = [
+        (event("status", Status.ONLINE, Status.MAINTENANCE), "online → maintenance"),
+        (event("clock_jump", 0.0012, 30.0015), "clock offset +1.2 → +30001.5 ms"),
+        (
+            event("poll_failed", new=ExchangeUnavailable("down"), task="status"),
+            "status poll failed: down",
+        ),
+        (event("poll_recovered", old=3, task="time"), "time answers again after 3 failed poll(s)"),
+        (
+            event("markets", 3, 4, added=["SOL/USD"], removed=[], changed=[]),
+            "1 listed, 0 delisted, 0 changed",
+        ),
+        (event("balance", Balance("USD", "10"), Balance("USD", "7.5", "2")), "USD 10 → 9.5"),
+        (event("balance", None, Balance("EUR", "1")), "EUR 0 → 1"),
+        (event("order_partial_fill", None, order), "order O-9 partially_filled 0.25/1"),
+    ]
+    for e, expected in cases:
+        assert describe(e) == expected

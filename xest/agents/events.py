@@ -30,7 +30,7 @@ class Event:
     at: datetime
     old: Any = None
     new: Any = None
-    data: Mapping[str, Any] = attrs.field(factory=dict)
+    data: Mapping[str, Any] = attrs.field(factory=dict, hash=False)  # dicts do not hash
 
 
 class Subscription:

@@ -143,7 +143,38 @@ def _frame(client: Any, agent: Any, account: Any) -> dict[str, Any]:
         failed = [account.last(t, ok=False) for t in account.tasks]
         errors = [str(o.error) for o in failed if o is not None and not o.ok]
         frame["account_error"] = errors[0] if errors else None
+    # The agents' memory: the latest changes they noticed, oldest first.
+    events = [*agent.events(), *(account.events() if account is not None else ())]
+    frame["events"] = [
+        {"at": e.at, "source": e.source, "kind": e.kind, "text": describe(e)}
+        for e in sorted(events, key=lambda e: e.at)[-_EVENTS:]
+    ]
     return frame
+
+
+_EVENTS = 6  # events shown
+
+
+def describe(event: Any) -> str:
+    """One short line for an event, whatever its kind (never a secret: events hold none)."""
+    old, new, data = event.old, event.new, event.data
+    if event.kind == "poll_failed":
+        return f"{data.get('task')} poll failed: {new}"[:120]
+    if event.kind == "poll_recovered":
+        return f"{data.get('task')} answers again after {old} failed poll(s)"
+    if event.kind == "clock_jump":
+        return f"clock offset {old * 1000:+.1f} → {new * 1000:+.1f} ms"
+    if event.kind == "markets":
+        return (
+            f"{len(data.get('added', []))} listed, {len(data.get('removed', []))} delisted, "
+            f"{len(data.get('changed', []))} changed"
+        )
+    if event.kind == "balance" and (new or old) is not None:
+        asset = (new or old).asset
+        return f"{asset} {_cell(old.total if old else 0)} → {_cell(new.total if new else 0)}"
+    if event.kind.startswith("order_") and hasattr(new, "status"):
+        return f"order {new.id} {_cell(new.status)} {_cell(new.filled)}/{_cell(new.amount)}"
+    return f"{_cell(old)} → {_cell(new)}"[:120]
 
 
 def _ago(then: datetime | None, now: datetime) -> str:
@@ -205,6 +236,9 @@ def _render(frame: dict[str, Any]) -> list[str]:
             lines.append("  none")
         if frame["account_error"]:
             lines.append(f"last account poll failed: {frame['account_error']}")
+    if frame["events"]:
+        lines += ["", "RECENT EVENTS"]
+        lines += [f"  {_cell(e['at'])[11:]}  {e['kind']:<14} {e['text']}" for e in frame["events"]]
     lines += ["", "Ctrl-C to quit"]
     return lines
 
