@@ -48,6 +48,16 @@ def test_undeclared_operations_raise_not_supported_naming_exchange_and_operation
         assert name in str(info.value)
 
 
+def test_a_subclass_that_drops_a_capability_does_not_inherit_it():
+    class Narrower(Partial):
+        exchange = "narrower"
+        capabilities = frozenset()
+
+    with pytest.raises(errors.NotSupported, match="narrower"):
+        Narrower(transport=None).status()
+    assert Partial(transport=None).status().is_online
+
+
 def test_unknown_capability_is_refused_at_class_definition():
     with pytest.raises(ValueError):
 

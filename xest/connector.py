@@ -101,8 +101,11 @@ class Connector:
         super().__init_subclass__(**kwargs)
         cls.capabilities = frozenset(Capability(c).value for c in cls.capabilities)
         for name in OPERATIONS:
-            if name not in cls.capabilities and name in cls.__dict__:
-                setattr(cls, name, _guard(name, cls.__dict__[name]))
+            # Guard whatever is not declared, whether defined here or inherited from a parent
+            # connector that did declare it; the base's own methods already raise.
+            method = getattr(cls, name)
+            if name not in cls.capabilities and method is not getattr(Connector, name, None):
+                setattr(cls, name, _guard(name, method))
 
     def __init__(self, transport: Any, credentials: Credentials | None = None) -> None:
         self.transport = transport
