@@ -214,3 +214,16 @@ def test_plugins_list_does_not_import_the_http_stack(site):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
     )
     assert "HEAVY []" in result.stderr, result.stderr
+
+
+def test_every_builtin_command_is_where_the_cli_looks_for_it():
+    import importlib
+
+    import click
+
+    from xest.cli import COMMANDS
+
+    for name, module in COMMANDS.items():
+        scratch = click.Group()
+        importlib.import_module(module).register(scratch)
+        assert name in scratch.commands, f"{module} does not register {name!r}"

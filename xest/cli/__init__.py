@@ -11,21 +11,52 @@ import click
 from xest import __version__
 from xest.cli.options import Options, global_options
 
-COMMAND_MODULES = (
-    "xest.cli.plugins_cmd",
-    "xest.cli.exchange_cmd",
-    "xest.cli.sim_cmd",
-    "xest.cli.cache_cmd",
-    "xest.cli.conformance_cmd",
-    "xest.cli.market_cmd",
-    "xest.cli.account_cmd",
-    "xest.cli.accounts_cmd",
-    "xest.cli.watch_cmd",
-    "xest.cli.trade_cmd",
-)
+# Each command's module, imported only when that command runs (or help lists it): a command
+# pays for its own imports, and `xest plugins list` stays fast.
+COMMANDS = {
+    "plugins": "xest.cli.plugins_cmd",
+    "status": "xest.cli.exchange_cmd",
+    "time": "xest.cli.exchange_cmd",
+    "sim": "xest.cli.sim_cmd",
+    "cache": "xest.cli.cache_cmd",
+    "conformance": "xest.cli.conformance_cmd",
+    "markets": "xest.cli.market_cmd",
+    "ticker": "xest.cli.market_cmd",
+    "book": "xest.cli.market_cmd",
+    "candles": "xest.cli.market_cmd",
+    "trades": "xest.cli.market_cmd",
+    "balance": "xest.cli.account_cmd",
+    "orders": "xest.cli.account_cmd",
+    "my-trades": "xest.cli.account_cmd",
+    "accounts": "xest.cli.accounts_cmd",
+    "config": "xest.cli.accounts_cmd",
+    "watch": "xest.cli.watch_cmd",
+    "quote": "xest.cli.trade_cmd",
+    "order": "xest.cli.trade_cmd",
+    "cancel": "xest.cli.trade_cmd",
+    "order-status": "xest.cli.trade_cmd",
+}
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose built-in commands load from their modules on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            import importlib
+
+            scratch = click.Group()
+            importlib.import_module(COMMANDS[name]).register(scratch)
+            for command_name, command in scratch.commands.items():
+                self.commands.setdefault(command_name, command)
+        return self.commands.get(name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xest")
 @global_options
 @click.pass_context
@@ -34,11 +65,15 @@ def cli(ctx: click.Context) -> None:
     ctx.ensure_object(Options)
 
 
-def _add_commands() -> None:
-    import importlib
+_plugin_commands_added = False
 
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(cli)
+
+def _add_commands() -> None:
+    """Let plugins add their commands (once per process)."""
+    global _plugin_commands_added
+    if _plugin_commands_added:
+        return
+    _plugin_commands_added = True
     from xest import plugins
 
     for impl in plugins.hook().xest_register_commands.get_hookimpls():
