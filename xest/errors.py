@@ -17,6 +17,7 @@ __all__ = [
     "DuplicateOrder",
     "ExchangeError",
     "ExchangeUnavailable",
+    "GatewayError",
     "InsufficientFunds",
     "InvalidNonce",
     "InvalidOrder",
@@ -132,6 +133,11 @@ class ExchangeUnavailable(NetworkError):
 
 class OnMaintenance(ExchangeUnavailable):
     """The exchange is in maintenance."""
+
+
+class GatewayError(ExchangeUnavailable, BadResponse):  # type: ignore[misc]
+    """A 5xx answer whose body is not JSON (a proxy's or CDN's error page): the exchange is
+    unavailable, and the answer is not one it wrote. Both ``except`` clauses catch it."""
 
 
 class RateLimited(NetworkError):

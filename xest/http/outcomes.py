@@ -26,9 +26,7 @@ def decode_json(text: str | bytes) -> Any:
     return _decoder.decode(text)
 
 
-class GatewayError(errors.ExchangeUnavailable, errors.BadResponse):
-    """A 5xx answer whose body is not JSON (a proxy's or CDN's error page): the exchange is
-    unavailable, and the answer is not one it wrote. Both ``except`` clauses catch it."""
+GatewayError = errors.GatewayError  # kept importable from here; it lives with the others
 
 
 def decode_response(
