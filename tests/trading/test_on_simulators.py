@@ -109,3 +109,18 @@ def test_a_limit_order_is_followed_through_a_partial_fill(venue):
     fill(order.id, Decimal("0.01"))
     assert order.wait(timeout=10, poll=0.02).status is OrderStatus.FILLED
     assert kinds[:1] == ["order_partial_fill"] and kinds[-1] == "order_filled"
+
+
+def test_a_lost_quote_acceptance_is_found_through_quote_order(venue):
+    client, sim, symbol, _, accept, _, _ = venue
+    quote = client.quote(symbol, "buy", Decimal("0.01"), valid_for=timedelta(seconds=30))
+    sim.inject(Fault.lost_response(), path=accept)
+    before = sim.hits[accept]
+    order = quote.accept()
+    assert sim.hits[accept] - before == 1, "a lost acceptance must not be sent again"
+    assert quote.state is QuoteState.EXECUTED
+    assert order.id  # the order the exchange made, found after the lost answer
+    assert quote.order is not None and quote.order.id == order.id
+    assert client.connector.quote_order(quote.snapshot).id == order.id
+    with pytest.raises(errors.QuoteAlreadyExecuted):
+        quote.accept()

@@ -284,3 +284,11 @@ def test_plugin_registers_the_simulator_and_conformance_cases():
         "QuoteExpired",
         "QuoteAlreadyExecuted",
     }
+
+
+def test_quote_order_finds_the_convert_order_a_quote_made(conn):
+    quote = conn.quote("BTC/USDT", "buy", Decimal("0.01"))
+    with pytest.raises(errors.OrderNotFound):
+        conn.quote_order(quote)
+    order = conn.accept_quote(quote)
+    assert conn.quote_order(quote).id == order.id

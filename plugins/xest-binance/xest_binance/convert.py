@@ -74,6 +74,14 @@ class ConvertOperations:
             time.sleep(self.convert_poll_interval)
         return order
 
+    def quote_order(self, quote: Quote) -> Order:
+        """The convert order that accepting ``quote`` produced (``orderStatus?quoteId=``), in
+        whatever state; OrderNotFound when Binance has none. The core uses it to reconcile an
+        acceptance whose answer was lost, and to follow a convert order still processing."""
+        self._need_credentials("quote_order")
+        data = self.request(ep.CONVERT_ORDER_STATUS, {"quoteId": quote.id})
+        return parse.convert_order(data, quote)
+
 
 def _valid_time(valid_for: timedelta | None) -> str:
     """The shortest Binance quote lifetime that covers ``valid_for`` (10 s by default)."""

@@ -249,3 +249,11 @@ def test_the_facade_tracks_kraken_orders_and_quotes():
         assert order.status is OrderStatus.FILLED and order.average_price >= quote.snapshot.price
         with pytest.raises(errors.QuoteAlreadyExecuted):
             quote.accept()
+
+
+def test_quote_order_finds_the_order_a_quote_made_and_only_that(kraken):
+    quote = kraken.quote("BTC/USD", "buy", D("0.01"))
+    with pytest.raises(errors.OrderNotFound):
+        kraken.quote_order(quote)
+    order = kraken.accept_quote(quote)
+    assert kraken.quote_order(quote).id == order.id

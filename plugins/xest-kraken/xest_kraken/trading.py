@@ -338,6 +338,12 @@ class KrakenTrading:
             },
         )
 
+    def quote_order(self, quote: Quote) -> Order:
+        """The order that executed ``quote`` (found by the client order id derived from the
+        quote id), in whatever state; OrderNotFound when Kraken has none. The core uses it to
+        reconcile an acceptance whose answer was lost."""
+        return self.order(client_id=quotes.client_id_for(quote.id), symbol=quote.symbol)
+
     def accept_quote(self, quote: Quote) -> Order:
         """Execute a quote once: a limit IOC order at the quoted price, with a client order id
         derived from the quote id.
