@@ -227,3 +227,19 @@ def test_every_builtin_command_is_where_the_cli_looks_for_it():
         scratch = click.Group()
         importlib.import_module(module).register(scratch)
         assert name in scratch.commands, f"{module} does not register {name!r}"
+
+
+def test_a_command_exit_code_reaches_the_shell(site):
+    plugin = """
+import click
+from xest import hookimpl
+
+@hookimpl
+def xest_register_commands(cli):
+    @cli.command("fail-softly")
+    @click.pass_context
+    def fail_softly(ctx):
+        ctx.exit(3)
+"""
+    make_distribution(site, "xest-exits", "xest_exits_plugin", plugin)
+    assert xest_cli(site, "fail-softly").returncode == 3

@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     _add_commands()
     options = Options()
     try:
-        cli.main(args=argv, prog_name="xest", standalone_mode=False, obj=options)
+        # Without standalone mode click returns a command's ctx.exit(code) instead of exiting.
+        code = cli.main(args=argv, prog_name="xest", standalone_mode=False, obj=options)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(1)
@@ -112,3 +113,5 @@ def main(argv: list[str] | None = None) -> None:
                 f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)", err=True
             )
         sys.exit(1)
+    if isinstance(code, int) and code != 0:
+        sys.exit(code)
