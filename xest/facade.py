@@ -235,8 +235,9 @@ class Client:
 
     # -- account -------------------------------------------------------------------------------
 
-    def balances(self) -> dict[str, Balance]:
-        return self.connector.balances()
+    def balances(self, **options: Any) -> dict[str, Balance]:
+        """Balances by asset; ``options`` are the connector's own (Binance ``include_zero``)."""
+        return self.connector.balances(**options)
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         return self.connector.open_orders(symbol)
