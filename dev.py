@@ -2,7 +2,7 @@
 """Set up the project's virtualenv and run its main jobs. Standard library only.
 
     python3 dev.py tour    # set up .venv, then a short tour against the simulated exchanges
-    python3 dev.py test    # set up .venv, then every test: the core's, each plugin's, conformance
+    python3 dev.py test    # set up .venv, then lint and every test: core, plugins, conformance
 
 Idempotent: .venv is reused; packages are reinstalled only when a pyproject.toml changed.
 """
@@ -63,25 +63,20 @@ def tour() -> int:
 
 
 def test() -> int:
-    env_note = "XEST_CACHE_DIR is set per test; nothing outside the repo is touched"
-    print(f"# running every test ({env_note})", flush=True)
+    """Lint, every test (the core's, each plugin's, the example's), then the conformance suite
+    against both shipped connectors. Tests keep their own cache and config directories."""
+    ruff = BIN / "ruff"
+    status = run(ruff, "check", ".", check=False)
+    if status == 0:
+        status = run(ruff, "format", "--check", ".", check=False)
     suites = ["tests", *(str(p) for p in sorted((ROOT / "plugins").glob("*/tests")))]
     if (EXAMPLE / "tests").exists():
         suites.append(str(EXAMPLE / "tests"))
-    status = run(PYTHON, "-m", "pytest", "-q", *suites, check=False)
-    conformance = ROOT / "xest" / "testing" / "conformance"
-    if status == 0 and conformance.exists():
-        status = run(
-            PYTHON,
-            "-m",
-            "pytest",
-            "-q",
-            "--xest-connector",
-            "kraken",
-            "--xest-connector",
-            "binance",
-            check=False,
-        )
+    if status == 0:
+        status = run(PYTHON, "-m", "pytest", "-q", *suites, check=False)
+    if status == 0:
+        connectors = ("--xest-connector", "kraken", "--xest-connector", "binance")
+        status = run(PYTHON, "-m", "pytest", "-q", *connectors, check=False)
     return status
 
 
