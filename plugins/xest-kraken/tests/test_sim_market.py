@@ -15,6 +15,7 @@ from xest_kraken.signing import signature
 from xest_kraken.simulator import KrakenSimulator
 
 from xest import errors, registry
+from xest.connector import OPERATIONS
 from xest.credentials import Credentials
 from xest.models import Status
 
@@ -27,25 +28,7 @@ def kraken():
 
 def test_registered_with_every_operation():
     assert registry.connector_class("kraken") is KrakenConnector
-    assert set(KrakenConnector.capabilities) == {
-        "status",
-        "server_time",
-        "markets",
-        "ticker",
-        "tickers",
-        "order_book",
-        "candles",
-        "trades",
-        "balances",
-        "open_orders",
-        "closed_orders",
-        "order",
-        "place_order",
-        "cancel_order",
-        "my_trades",
-        "quote",
-        "accept_quote",
-    }
+    assert set(KrakenConnector.capabilities) == set(OPERATIONS)
     sim = registry.simulator_factory("kraken")(port=0)
     assert isinstance(sim, KrakenSimulator)
     assert sim.demo_credentials()[0]

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from xest import errors
-from xest.connector import Connector
+from xest.connector import OPERATIONS, Connector
 from xest.models import (
     Candle,
     ExchangeStatus,
@@ -46,27 +46,7 @@ class KrakenConnector(KrakenTrading, Connector):
 
     exchange = "kraken"
     default_url = "https://api.kraken.com"
-    capabilities = frozenset(
-        {
-            "status",
-            "server_time",
-            "markets",
-            "ticker",
-            "tickers",
-            "order_book",
-            "candles",
-            "trades",
-            "balances",
-            "open_orders",
-            "closed_orders",
-            "order",
-            "place_order",
-            "cancel_order",
-            "my_trades",
-            "quote",
-            "accept_quote",
-        }
-    )
+    capabilities = frozenset(OPERATIONS)  # every operation xest defines
     rate_limits = ep.rate_limits()
     time_resolution = timedelta(seconds=1)
     candle_intervals = tuple(ep.INTERVALS)
