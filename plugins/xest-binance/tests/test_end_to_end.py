@@ -42,6 +42,16 @@ def test_open_with_sim_true_uses_the_registered_simulator():
         assert c.balances()["USDT"].free == D("100000")
 
 
+def test_two_demo_accounts_hold_different_balances(sim):
+    accounts = sim.demo_accounts()
+    assert accounts["alice"] == sim.demo_credentials()
+    totals = []
+    for key, secret in (accounts["alice"], accounts["bob"]):
+        with xest.open("binance", url=sim.url, key=key, secret=secret, cache=False) as c:
+            totals.append(c.balances()["BTC"].total)
+    assert totals == [D("2"), D("0.05")]
+
+
 def test_status_and_maintenance(client, sim):
     assert client.status().status is Status.ONLINE
     sim.set_status(1)

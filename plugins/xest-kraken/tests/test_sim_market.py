@@ -155,3 +155,21 @@ def test_maintenance_makes_private_calls_unavailable(kraken):
     kraken.simulator.set_status("maintenance")
     with pytest.raises(errors.ExchangeUnavailable):
         kraken.balances()
+
+
+def test_demo_accounts_are_two_distinct_funded_users():
+    import xest
+
+    with KrakenSimulator() as sim:
+        accounts = sim.demo_accounts()
+        assert set(accounts) >= {"alice", "bob"}
+        assert accounts["alice"] == sim.demo_credentials()
+        assert accounts["alice"][0] != accounts["bob"][0]
+        totals = []
+        for key, secret in (accounts["alice"], accounts["bob"]):
+            client = xest.open("kraken", url=sim.url, key=key, secret=secret, cache=False)
+            try:
+                totals.append(client.balances()["BTC"].total)
+            finally:
+                client.close()
+        assert totals == [Decimal("2.5"), Decimal("0.15")]

@@ -33,6 +33,12 @@ DEMO_BALANCES = {
     "ETH": Decimal("25"),
     "BNB": Decimal("100"),
 }
+# A second, smaller demo account, so that "select a user" shows different figures.
+BOB_BALANCES = {
+    "USDT": Decimal("3000"),
+    "BTC": Decimal("0.05"),
+    "ETH": Decimal("1.5"),
+}
 
 
 def _strip_signature(text: str) -> str:
@@ -65,12 +71,17 @@ class BinanceSimulator(LoopbackServer):
         )
         self.system_status = (0, "normal")
         self._demo = self.exchange_state.new_account(dict(DEMO_BALANCES))
+        self._bob = self.exchange_state.new_account(dict(BOB_BALANCES))
 
     # -- what tests and other components drive ----------------------------------------------------
 
     def demo_credentials(self) -> tuple[str, str]:
-        """API key and secret of the funded demo account."""
+        """API key and secret of the first demo account (alice)."""
         return self._demo.key, self._demo.secret
+
+    def demo_accounts(self) -> dict[str, tuple[str, str]]:
+        """The funded demo accounts by name (alice, bob), each a (key, secret) pair."""
+        return {"alice": self.demo_credentials(), "bob": (self._bob.key, self._bob.secret)}
 
     def add_account(self, balances: dict[str, Any] | None = None) -> tuple[str, str]:
         """A new account with ``balances`` (asset → amount); returns its key and secret."""

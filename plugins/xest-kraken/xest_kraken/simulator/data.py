@@ -173,6 +173,16 @@ DEMO_BALANCES: dict[str, Decimal] = {
     "USD.M": D("1500.0000"),
 }
 
+# A second, smaller demo account, so that "select a user" shows different figures.
+BOB_KEY = "xest-kraken-demo-key-bob"
+BOB_SECRET = base64.b64encode(hashlib.sha512(b"xest kraken simulator demo bob").digest()).decode()
+BOB_BALANCES: dict[str, Decimal] = {
+    "ZUSD": D("2500.0000"),
+    "XXBT": D("0.1500000000"),
+    "XETH": D("1.0000000000"),
+    "USDT": D("1000.00000000"),
+}
+
 ASSET_BY_CODE = {a.code: a for a in ASSETS}
 
 

@@ -45,11 +45,17 @@ class KrakenSimulator(PrivateRoutes):
         self.public_fills: list[tuple[str, list]] = []
         self.engine = Engine(Ids(seed), self.public_fills)
         self.add_account(data.DEMO_KEY, data.DEMO_SECRET, data.DEMO_BALANCES)
+        self.add_account(data.BOB_KEY, data.BOB_SECRET, data.BOB_BALANCES)
 
     # -- controls for tests and the conformance suite --------------------------------------------
 
     def demo_credentials(self) -> tuple[str, str]:
+        """Key and secret of the first demo account (alice)."""
         return data.DEMO_KEY, data.DEMO_SECRET
+
+    def demo_accounts(self) -> dict[str, tuple[str, str]]:
+        """The funded demo accounts by name (alice, bob), each a (key, secret) pair."""
+        return {"alice": self.demo_credentials(), "bob": (data.BOB_KEY, data.BOB_SECRET)}
 
     def add_account(
         self,
