@@ -47,11 +47,12 @@ def setup() -> None:
     fingerprint = _fingerprint(dists)
     if STAMP.exists() and STAMP.read_text() == fingerprint:
         return
-    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    # pip 25.1 reads dependency groups (the development tools live in the `dev` group).
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip>=25.1")
     editable = []
     for dist in dists:
-        editable += ["-e", f"{dist}[test]" if dist == ROOT else dist]
-    run(PYTHON, "-m", "pip", "install", "--quiet", *editable)
+        editable += ["-e", dist]
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--group", "dev", *editable)
     STAMP.write_text(fingerprint)
 
 
@@ -77,6 +78,8 @@ def test() -> int:
     if status == 0:
         connectors = ("--xest-connector", "kraken", "--xest-connector", "binance")
         status = run(PYTHON, "-m", "pytest", "-q", *connectors, check=False)
+    if status == 0:
+        status = run(PYTHON, ROOT / "scripts" / "check_packaging.py", check=False)
     return status
 
 

@@ -136,6 +136,47 @@ def test_faulty_plugin_is_failed_and_the_others_still_load(site, source, reason)
     assert rows["xest-kraken"]["status"] == "loaded"
 
 
+@pytest.mark.parametrize("declared", ["2", "(2, 3)", "(0, 0)"])
+def test_plugin_built_for_another_api_is_refused_with_its_reason(site, declared):
+    source = f"XEST_PLUGIN_API = {declared}\n" + GOOD.replace("toy", "future")
+    make_distribution(site, "xest-future", "xest_future_plugin", source)
+    make_distribution(site, "xest-toy", "xest_toy_plugin", GOOD)
+    rows = listed(site)
+    future = rows["xest-future"]
+    assert future["status"] == "refused"
+    assert "this xest provides 1" in future["error"]
+    assert future["connectors"] == [] and future["hooks"] == []
+    assert rows["xest-toy"]["status"] == "loaded"
+    # refused means not loaded: its exchange does not exist for the CLI
+    result = xest_cli(site, "status", "future")
+    assert result.returncode != 0
+    table = xest_cli(site, "plugins", "list")
+    assert "xest_future_plugin refused: built for xest plugin API" in table.stdout
+
+
+@pytest.mark.parametrize("declared", ["1", "(1, 3)", "(0, 1)"])
+def test_plugin_whose_api_range_covers_the_core_loads(site, declared):
+    make_distribution(site, "xest-toy", "xest_toy_plugin", f"XEST_PLUGIN_API = {declared}\n" + GOOD)
+    assert listed(site)["xest-toy"]["status"] == "loaded"
+
+
+def test_a_malformed_api_declaration_fails_with_what_is_expected(site):
+    make_distribution(site, "xest-toy", "xest_toy_plugin", 'XEST_PLUGIN_API = "1"\n' + GOOD)
+    row = listed(site)["xest-toy"]
+    assert row["status"] == "failed"
+    assert "XEST_PLUGIN_API must be an int or an (oldest, newest) pair" in row["error"]
+
+
+def test_shipped_plugins_declare_the_api_they_are_written_for():
+    import importlib
+
+    from xest import hookspecs, plugins
+
+    for module in ("xest_kraken.plugin", "xest_binance.plugin", "xest_example.plugin"):
+        oldest, newest = plugins.supported_api(importlib.import_module(module))
+        assert oldest <= hookspecs.PLUGIN_API <= newest, module
+
+
 def test_table_output_shows_failed_plugins_with_their_reason(site):
     make_distribution(site, "xest-faulty", "xest_faulty_plugin", BROKEN_AT_IMPORT)
     result = xest_cli(site, "plugins", "list")

@@ -4,20 +4,38 @@
     >>> with xest.open("kraken", sim=True) as kraken:
     ...     kraken.status()
 
-``import xest`` stays light: the HTTP and cache stacks load on first use.
+``import xest`` stays light: the HTTP and cache stacks load on first use, and so do the public
+submodules reachable from here (``xest.errors``, ``xest.models``, ``xest.connector``, ...).
+The public API is listed in docs/api.md.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from xest.hookspecs import hookimpl
+from xest.hookspecs import PLUGIN_API, hookimpl
 
 if TYPE_CHECKING:
+    from xest import connector, errors, http, models, testing
     from xest.facade import Client
 
-__version__ = "0.1.0"
-__all__ = ["Client", "__version__", "hookimpl", "open"]
+__version__ = "0.2.0"
+__all__ = [
+    "PLUGIN_API",
+    "Client",
+    "__version__",
+    "connector",
+    "errors",
+    "hookimpl",
+    "http",
+    "models",
+    "open",
+    "testing",
+]
+
+# Public submodules, imported when first touched (``import xest; xest.errors.BadSymbol``).
+_SUBMODULES = frozenset({"connector", "errors", "http", "models", "testing"})
 
 
 def open(exchange: str, account: str | None = None, **options: Any) -> Client:
@@ -35,4 +53,6 @@ def __getattr__(name: str) -> Any:
         from xest.facade import Client
 
         return Client
+    if name in _SUBMODULES:
+        return importlib.import_module(f"xest.{name}")
     raise AttributeError(f"module 'xest' has no attribute {name!r}")

@@ -8,6 +8,8 @@ even if a subclass happens to define the method. It keeps no long-lived state: t
 
 from __future__ import annotations
 
+__all__ = ["OPERATIONS", "PRIVATE_OPERATIONS", "Capability", "Connector"]
+
 import enum
 import functools
 from collections.abc import Mapping, Sequence

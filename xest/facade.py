@@ -6,6 +6,8 @@ clock and the credentials, and (with ``sim=True``) starts the exchange's simulat
 
 from __future__ import annotations
 
+__all__ = ["Client", "open"]
+
 import os
 import threading
 import time

@@ -14,8 +14,28 @@ from __future__ import annotations
 
 import pluggy
 
+__all__ = [
+    "PLUGIN_API",
+    "hookimpl",
+    "hookspec",
+    "xest_conformance_options",
+    "xest_error_payloads",
+    "xest_recorded_payloads",
+    "xest_register_commands",
+    "xest_register_connectors",
+    "xest_simulators",
+]
+
 hookspec = pluggy.HookspecMarker("xest")
 hookimpl = pluggy.HookimplMarker("xest")
+
+#: The version of the contract between the core and its plugins: these hooks, the
+#: :class:`xest.connector.Connector` base class and the models they exchange. It changes only
+#: when a plugin written for the previous one could break. A plugin module states the versions
+#: it supports as ``XEST_PLUGIN_API = 1`` or a range ``XEST_PLUGIN_API = (1, 2)`` (inclusive);
+#: ``xest plugins list`` shows a plugin built for another version as refused, with the reason,
+#: and the core does not load it. A plugin that states nothing is taken as written for version 1.
+PLUGIN_API = 1
 
 
 @hookspec

@@ -28,7 +28,7 @@ class PluginInfo:
     distribution: str
     version: str
     module: str
-    status: str  # "loaded" or "failed"
+    status: str  # "loaded", "failed" or "refused" (built for another plugin API)
     error: str | None = None
     hooks: tuple[str, ...] = ()
 
@@ -67,6 +67,10 @@ def _load() -> tuple[pluggy.PluginManager, list[PluginInfo]]:
         module = None
         try:
             module = ep.load()
+            refusal = api_mismatch(module)
+            if refusal:
+                infos.append(PluginInfo(status="refused", error=refusal, **info))
+                continue
             # register() refuses a hook with wrong argument names; check_pending() one that
             # the core does not know.
             manager.register(module, name=ep.name)
@@ -79,6 +83,34 @@ def _load() -> tuple[pluggy.PluginManager, list[PluginInfo]]:
         hooks = tuple(sorted(h.name for h in manager.get_hookcallers(module) or ()))
         infos.append(PluginInfo(status="loaded", hooks=hooks, **info))
     return manager, infos
+
+
+def supported_api(module: object) -> tuple[int, int]:
+    """The plugin API versions a plugin module states it supports, as an inclusive range."""
+    declared = getattr(module, "XEST_PLUGIN_API", 1)
+    if isinstance(declared, int) and not isinstance(declared, bool):
+        return declared, declared
+    if (
+        isinstance(declared, tuple)
+        and len(declared) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in declared)
+    ):
+        return declared
+    raise TypeError(
+        f"XEST_PLUGIN_API must be an int or an (oldest, newest) pair of ints, not {declared!r}"
+    )
+
+
+def api_mismatch(module: object) -> str | None:
+    """Why a plugin module must not be loaded by this core, or None when it fits."""
+    oldest, newest = supported_api(module)
+    if oldest <= hookspecs.PLUGIN_API <= newest:
+        return None
+    wanted = str(oldest) if oldest == newest else f"{oldest} to {newest}"
+    return (
+        f"built for xest plugin API {wanted}, this xest provides {hookspecs.PLUGIN_API}: "
+        "install a release of the plugin made for this xest, or a xest that matches the plugin"
+    )
 
 
 def _describe(exc: BaseException) -> str:

@@ -25,7 +25,7 @@ def plugin_rows() -> list[dict]:
                     {"exchange": cls.exchange, "capabilities": sorted(cls.capabilities)}
                     for cls in by_plugin.get(info.name, [])
                 ],
-                "status": "failed" if error else "loaded",
+                "status": "failed" if info.status == "loaded" and error else info.status,
                 "error": error,
             }
         )
@@ -66,7 +66,7 @@ def list_plugins() -> None:
         for c in r["connectors"]:
             click.echo(f"\n{c['exchange']}: {', '.join(c['capabilities'])}")
         if r["error"]:
-            click.echo(f"\n{r['name']} failed: {r['error']}")
+            click.echo(f"\n{r['name']} {r['status']}: {r['error']}")
 
 
 def register(cli: click.Group) -> None:
