@@ -49,7 +49,8 @@ def conformance(
         import pytest  # noqa: F401 -- only to say clearly when it is missing
     except ImportError:
         raise errors.ConfigError(
-            "the conformance suite runs on pytest: `pip install pytest`, then run this again"
+            'the conformance suite runs on pytest: `pip install "xest[conformance]"`, then run '
+            "this again"
         ) from None
     with tempfile.TemporaryDirectory(prefix="xest-conformance-") as tmp:
         report = Path(tmp) / "report.xml"
