@@ -64,8 +64,10 @@ def tour() -> int:
 
 
 def test() -> int:
-    """Lint, every test (the core's, each plugin's, the example's), then the conformance suite
-    against both shipped connectors. Tests keep their own cache and config directories."""
+    """Lint, every test (the core's, each plugin's, the example's), the conformance suite
+    against both shipped connectors, the built distributions' checks, then the core's and the
+    connectors' tests on the other Python versions the classifiers claim. Tests keep their own
+    cache and config directories."""
     ruff = BIN / "ruff"
     status = run(ruff, "check", ".", check=False)
     if status == 0:
@@ -80,6 +82,8 @@ def test() -> int:
         status = run(PYTHON, "-m", "pytest", "-q", *connectors, check=False)
     if status == 0:
         status = run(PYTHON, ROOT / "scripts" / "check_packaging.py", check=False)
+    if status == 0:  # the other Python versions the classifiers claim
+        status = run(PYTHON, ROOT / "scripts" / "check_pythons.py", check=False)
     return status
 
 

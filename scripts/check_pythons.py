@@ -22,8 +22,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DISTRIBUTIONS = [ROOT, ROOT / "plugins" / "xest-kraken", ROOT / "plugins" / "xest-binance"]
-SUITES = ["tests", "plugins/xest-kraken/tests", "plugins/xest-binance/tests"]
+DISTRIBUTIONS = [
+    ROOT,
+    ROOT / "plugins" / "xest-kraken",
+    ROOT / "plugins" / "xest-binance",
+    ROOT / "examples" / "xest-example",
+]
+SUITES = [
+    "tests",
+    "plugins/xest-kraken/tests",
+    "plugins/xest-binance/tests",
+    "examples/xest-example/tests",
+]
 
 
 def claimed_versions() -> list[str]:
@@ -33,12 +43,13 @@ def claimed_versions() -> list[str]:
 
 
 def find_python(version: str) -> str | None:
-    found = shutil.which(f"python{version}")
-    if found:
-        return found
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     candidates = sorted(pyenv.glob(f"{version}.*/bin/python{version}"), reverse=True)
-    return str(candidates[0]) if candidates else None
+    candidates += [found] if (found := shutil.which(f"python{version}")) else []
+    for candidate in candidates:  # a pyenv shim on PATH may name a version it cannot run
+        if subprocess.run([candidate, "-c", ""], capture_output=True).returncode == 0:
+            return str(candidate)
+    return None
 
 
 def run_on(version: str, python: str) -> tuple[str, int, str]:
