@@ -98,6 +98,10 @@ class Connector:
     rate_limits: ClassVar[Mapping[str, Any]] = {}
     time_resolution: ClassVar[timedelta] = timedelta(milliseconds=1)
     candle_intervals: ClassVar[tuple[str, ...]] = ()
+    # Streams the connector offers (see xest.streams): ticker, book, trades, orders, balances;
+    # ``stream_urls`` are the exchange's websocket endpoints by name ("public", "private").
+    streams: ClassVar[frozenset[str]] = frozenset()
+    stream_urls: ClassVar[Mapping[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -113,6 +117,7 @@ class Connector:
         self.transport = transport
         self.credentials = credentials
         self._markets: dict[str, Market] | None = None
+        self._stream_urls: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.exchange} at {self.transport.base_url}>"
@@ -152,6 +157,27 @@ class Connector:
 
     def check_response(self, response: Any) -> None:
         """Raise the xest error that an exchange error payload in ``response`` maps to."""
+
+    # -- streams -------------------------------------------------------------------------------
+
+    def use_stream_urls(self, urls: Mapping[str, str]) -> None:
+        """Point the streams elsewhere (a simulator's loopback server)."""
+        self._stream_urls = dict(urls)
+
+    def stream_url(self, name: str = "public") -> str:
+        urls = self._stream_urls or self.stream_urls
+        try:
+            return urls[name]
+        except KeyError:
+            raise errors.ConfigError(
+                f"the {self.exchange} connector has no {name!r} stream endpoint",
+                exchange=self.exchange,
+            ) from None
+
+    def stream_feed(self, kind: str, symbol: str | None = None, depth: int | None = None) -> Any:
+        """The :class:`xest.streams.Feed` of a declared stream (``ticker``, ``book``,
+        ``trades`` need ``symbol``; ``orders`` and ``balances`` need credentials)."""
+        raise self.not_supported(f"stream_{kind}")
 
     def not_supported(self, operation: str) -> errors.NotSupported:
         return errors.NotSupported(

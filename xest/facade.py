@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from xest.agents.exchange import ExchangeAgent
     from xest.agents.live import TrackedOrder
     from xest.agents.quote import LiveQuote
+    from xest.streams import Stream
 
 
 def open(
@@ -88,7 +89,10 @@ def open(
         clock=clock,
         **transport_options,
     )
-    return Client(cls(transport, credentials), clock=clock, simulator=simulator)
+    connector = cls(transport, credentials)
+    if simulator is not None and hasattr(simulator, "stream_urls"):
+        connector.use_stream_urls(simulator.stream_urls())
+    return Client(connector, clock=clock, simulator=simulator)
 
 
 def _credentials(
@@ -122,6 +126,7 @@ class Client:
         self._exchange_agent: ExchangeAgent | None = None
         self._account_agent: AccountAgent | None = None
         self._account_lock = threading.Lock()
+        self._streams: list[Any] = []
 
     def __repr__(self) -> str:
         return f"<xest.Client {self.name} at {self.url}>"
@@ -180,7 +185,9 @@ class Client:
         return self.connector.capabilities
 
     def close(self) -> None:
-        """Stop the agents, then the simulator this client started, if any."""
+        """Stop the streams and agents, then the simulator this client started, if any."""
+        for stream in list(self._streams):
+            stream.close()
         for agent in reversed(self._agents):
             agent.stop()
         if self.simulator is not None:
@@ -234,6 +241,61 @@ class Client:
         self, symbol: str, since: datetime | None = None, limit: int | None = None
     ) -> list[PublicTrade]:
         return self.connector.trades(symbol, since, limit)
+
+    # -- streams -------------------------------------------------------------------------------
+
+    @property
+    def streams(self) -> frozenset[str]:
+        """The streams the connector declares (``ticker``, ``book``, ``trades``, ...)."""
+        return self.connector.streams
+
+    def stream(
+        self, kind: str, symbol: str | None = None, depth: int | None = None, **options: Any
+    ) -> Stream:
+        """A started :class:`xest.streams.Stream` of ``kind``: iterate it for values,
+        ``close()`` it (or use ``with``). NotSupported when the connector declares no such
+        stream; AuthenticationError for a private stream without credentials."""
+        from xest.streams import PRIVATE_STREAMS, Stream
+
+        if kind not in self.connector.streams:
+            raise self.connector.not_supported(f"stream_{kind}")
+        if kind in PRIVATE_STREAMS and self.connector.credentials is None:
+            raise errors.AuthenticationError(
+                f"the {kind} stream of {self.name} needs API credentials: pick an account "
+                "(--account NAME), set XEST_<EXCHANGE>_KEY and _SECRET, or pass key= and "
+                "secret=",
+                exchange=self.name,
+            )
+        feed = self.connector.stream_feed(kind, symbol, depth)
+        stream = Stream(feed, **options)
+        self._streams.append(stream)
+        stream.subscribe(lambda _: self._forget(stream), "closed")
+        return stream.start()
+
+    def _forget(self, stream: Any) -> None:
+        if stream in self._streams:
+            self._streams.remove(stream)
+
+    def stream_ticker(self, symbol: str, **options: Any) -> Stream:
+        """Tickers of ``symbol`` as the exchange pushes them."""
+        return self.stream("ticker", symbol, **options)
+
+    def stream_book(self, symbol: str, depth: int = 10, **options: Any) -> Stream:
+        """The order book of ``symbol`` (best ``depth`` levels), each time it changes; only
+        books known right are yielded (checksums, update ids), resyncing by itself."""
+        return self.stream("book", symbol, depth, **options)
+
+    def stream_trades(self, symbol: str, **options: Any) -> Stream:
+        """Public trades of ``symbol`` as they happen."""
+        return self.stream("trades", symbol, **options)
+
+    def stream_orders(self, **options: Any) -> Stream:
+        """The account's order updates (needs credentials)."""
+        return self.stream("orders", **options)
+
+    def stream_balances(self, **options: Any) -> Stream:
+        """The account's balance updates (needs credentials)."""
+        return self.stream("balances", **options)
 
     # -- account -------------------------------------------------------------------------------
 

@@ -51,12 +51,19 @@ class KrakenConnector(KrakenTrading, Connector):
     time_resolution = timedelta(seconds=1)
     candle_intervals = tuple(ep.INTERVALS)
     quote_validity = timedelta(seconds=quotes.DEFAULT_VALIDITY_SECONDS)
+    streams = frozenset({"ticker", "book", "trades", "orders", "balances"})
+    stream_urls = {"public": "wss://ws.kraken.com/v2", "private": "wss://ws-auth.kraken.com/v2"}
 
     def __init__(self, transport: Any, credentials: Any = None) -> None:
         super().__init__(transport, credentials)
         self._names: dict[str, Market] = {}
         self._accepted: set[str] = set()  # quote ids this connector executed
         self._accept_lock = threading.Lock()
+
+    def stream_feed(self, kind: str, symbol: str | None = None, depth: int | None = None) -> Any:
+        from xest_kraken import stream
+
+        return stream.feed(self, kind, symbol, depth)
 
     # -- transport hooks -------------------------------------------------------------------------
 

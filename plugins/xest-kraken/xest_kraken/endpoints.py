@@ -43,6 +43,8 @@ TRADES_HISTORY = _private("TradesHistory", cost=2)  # Kraken counts history call
 # account's call counter.
 ADD_ORDER = _private("AddOrder", cost=1, bucket="orders")
 CANCEL_ORDER = _private("CancelOrder", cost=1, bucket="orders")
+# A short-lived token for the private WebSocket channels (executions, balances).
+GET_WEBSOCKETS_TOKEN = _private("GetWebSocketsToken")
 
 # -- intervals -------------------------------------------------------------------------------
 

@@ -20,15 +20,15 @@ from xest.testing.server import SimRequest, SimResponse, route
 from xest_kraken.simulator import data, market
 from xest_kraken.simulator.data import PairDef
 from xest_kraken.simulator.engine import Account, Engine, Ids, Reject
-from xest_kraken.simulator.private import PrivateRoutes
 from xest_kraken.simulator.wire import fail, ok
 from xest_kraken.simulator.wire import integer as _int
+from xest_kraken.simulator.ws import StreamRoutes
 
 STATUSES = ("online", "maintenance", "cancel_only", "post_only")
 INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
 
 
-class KrakenSimulator(PrivateRoutes):
+class KrakenSimulator(StreamRoutes):
     """The simulated Kraken. ``demo_credentials()`` gives a funded account's key and secret."""
 
     exchange: ClassVar[str] = "kraken"
@@ -88,8 +88,10 @@ class KrakenSimulator(PrivateRoutes):
         with self.lock:
             p = self.pair(pair)
             self.mids[p.key] = Decimal(str(mid))
+            self.overlay.clear(p.key)  # a new mid moves the whole book
             for account in self.accounts.values():
                 self.engine.rest_crossing(account, self.book(p), self.now(), p.key)
+        self.publish()
 
     def fill(self, txid: str, amount: Any = None) -> None:
         """Fill a resting order (all of it, or ``amount``) at its limit price, as a maker."""
@@ -103,7 +105,10 @@ class KrakenSimulator(PrivateRoutes):
                         else min(Decimal(str(amount)), order.remaining)
                     )
                     self.engine.fill(account, order, order.price, vol, True, self.now())
-                    return
+                    break
+            else:
+                raise KeyError(f"no open limit order {txid}")
+        self.publish()
         raise KeyError(f"no open limit order {txid}")
 
     def account(self, key: str | None = None) -> Account:
@@ -118,7 +123,7 @@ class KrakenSimulator(PrivateRoutes):
         return p
 
     def book(self, p: PairDef):
-        return market.book(p, self.mids[p.key])
+        return self.overlay.apply(p.key, *market.book(p, self.mids[p.key]))
 
     def not_found(self, request: SimRequest) -> SimResponse:
         return fail("EGeneral:Unknown method", status=404)
