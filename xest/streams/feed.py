@@ -66,6 +66,10 @@ class Feed:
         """Subscribe on a fresh connection (may wait for the exchange's acknowledgement)."""
         raise NotImplementedError
 
+    def opened(self) -> Iterable[Any]:
+        """Values to deliver right after :meth:`open`, before any message (a REST snapshot)."""
+        return ()
+
     def handle(self, message: Any) -> Iterable[Any]:
         """The values one message yields (none for acks and heartbeats). Raise :class:`Resync`
         when the local state is found wrong."""

@@ -9,6 +9,7 @@ known current, else None), events like the agents' (``connected``, ``disconnecte
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import queue
 import threading
@@ -124,10 +125,8 @@ class Stream(Iterator[Any]):
         self.close()
 
     def __del__(self) -> None:  # a forgotten stream must not keep a thread and socket alive
-        try:
+        with contextlib.suppress(Exception):
             self._closed.set()
-        except Exception:
-            pass
 
     # -- values --------------------------------------------------------------------------------
 
@@ -197,10 +196,8 @@ class Stream(Iterator[Any]):
             except queue.Full:
                 if not force:
                     log.warning("%s: reader too slow, dropping the oldest value", self.name)
-                try:
+                with contextlib.suppress(queue.Empty):
                     self._queue.get_nowait()
-                except queue.Empty:
-                    pass
 
     # -- events --------------------------------------------------------------------------------
 
@@ -281,6 +278,13 @@ class Stream(Iterator[Any]):
         self.emit(CLOSED)
         self._put(_END, force=True)
 
+    def _deliver_all(self, items: Any) -> None:
+        for item in items:
+            if self.state != "live":
+                self._set_state("live")
+                self.backoff.reset()
+            self._deliver(item)
+
     def _session(self) -> None:
         ws = self._connect(self.feed.url(), self.open_timeout)
         self._ws = ws
@@ -292,6 +296,9 @@ class Stream(Iterator[Any]):
             self.feed.open(conn)
             self.connects += 1
             self.emit(CONNECTED, connects=self.connects)
+            if self.feed.synced():  # subscribed and nothing to rebuild: current from now on
+                self._set_state("live")
+            self._deliver_all(self.feed.opened())
             while not self._closed.is_set():
                 try:
                     message = conn.recv(timeout=self.feed.stale_after)
@@ -300,15 +307,9 @@ class Stream(Iterator[Any]):
                         f"no message for {self.feed.stale_after} s: reconnecting"
                     ) from None
                 self.messages += 1
-                for item in self.feed.handle(message):
-                    if self.state != "live":
-                        self._set_state("live")
-                        self.backoff.reset()
-                    self._deliver(item)
+                self._deliver_all(self.feed.handle(message))
                 if self.state == "live" and not self.feed.synced():
                     self._set_state("syncing")
         finally:
-            try:
+            with contextlib.suppress(Exception):
                 ws.close()
-            except Exception:
-                pass

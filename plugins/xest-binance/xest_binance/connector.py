@@ -55,6 +55,16 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
     rate_limits = ep.RATE_LIMITS
     time_resolution = timedelta(milliseconds=1)
     candle_intervals = KLINE_INTERVALS
+    streams = frozenset({"ticker", "book", "trades", "orders", "balances"})
+    stream_urls = {
+        "public": "wss://stream.binance.com:9443",
+        "api": "wss://ws-api.binance.com:443/ws-api/v3",
+    }
+
+    def stream_feed(self, kind: str, symbol: str | None = None, depth: int | None = None) -> Any:
+        from xest_binance import stream
+
+        return stream.feed(self, kind, symbol, depth)
 
     def __init__(
         self,

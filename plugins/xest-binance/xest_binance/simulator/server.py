@@ -21,11 +21,12 @@ import hmac
 from decimal import Decimal
 from typing import Any
 
-from xest.testing.server import LoopbackServer, SimRequest, SimResponse, route
+from xest.testing.server import SimRequest, SimResponse, route
 from xest_binance.simulator.convert import ConvertDesk
 from xest_binance.simulator.limits import WeightBook
-from xest_binance.simulator.market_data import INTERVAL_MS, default_markets, fmt
+from xest_binance.simulator.market_data import INTERVAL_MS, default_markets
 from xest_binance.simulator.trading import Account, Exchange, SimError, missing
+from xest_binance.simulator.ws import StreamRoutes
 
 DEMO_BALANCES = {
     "USDT": Decimal("100000"),
@@ -45,7 +46,7 @@ def _strip_signature(text: str) -> str:
     return "&".join(part for part in text.split("&") if not part.startswith("signature="))
 
 
-class BinanceSimulator(LoopbackServer):
+class BinanceSimulator(StreamRoutes):
     exchange = "binance"
 
     def __init__(
@@ -99,7 +100,9 @@ class BinanceSimulator(LoopbackServer):
         with self.lock:
             m = self.markets[symbol]
             m.mid = Decimal(str(price))
+            self.overlay.clear(symbol)  # a new mid moves the whole book
             self.exchange_state.cross(m, self.now_ms())
+        self.publish()
 
     def set_market_status(self, symbol: str, status: str) -> None:
         self.markets[symbol].status = status
@@ -108,7 +111,9 @@ class BinanceSimulator(LoopbackServer):
         """Fill a resting order, wholly or ``amount`` of it, at its own price."""
         with self.lock:
             qty = None if amount is None else Decimal(str(amount))
-            return dict(self.exchange_state.fill_order(int(order_id), qty, self.now_ms()))
+            filled = dict(self.exchange_state.fill_order(int(order_id), qty, self.now_ms()))
+        self.publish()
+        return filled
 
     def balances(self, key: str) -> dict[str, tuple[Decimal, Decimal]]:
         account = self.exchange_state.accounts[key]
@@ -241,11 +246,7 @@ class BinanceSimulator(LoopbackServer):
     def depth(self, request: SimRequest) -> Any:
         m = self.exchange_state.market(request.params.get("symbol"))
         limit = min(int(request.params.get("limit") or 100), 5000)
-        return {
-            "lastUpdateId": 2**53 + int(m.mid * 1000) % 1_000_000,
-            "bids": [[fmt(p), fmt(s)] for p, s in m.bids(limit)],
-            "asks": [[fmt(p), fmt(s)] for p, s in m.asks(limit)],
-        }
+        return self.depth_snapshot(m.symbol, limit)  # the streamed book, with its update id
 
     @route("GET", "/api/v3/klines")
     def klines(self, request: SimRequest) -> Any:
