@@ -105,10 +105,8 @@ class Stream(Iterator[Any]):
         self._closed.set()
         ws = self._ws
         if ws is not None:
-            try:
+            with contextlib.suppress(Exception):  # already gone: nothing to close
                 ws.close()
-            except Exception:  # already gone: nothing to close
-                pass
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         self._set_state(CLOSED)
