@@ -37,15 +37,17 @@ def _default(value: Any) -> Any:
 class Session:
     """One client connection: what it subscribed to and what it was last sent."""
 
-    def __init__(self, server: WsServer, conn: Any) -> None:
+    def __init__(self, server: WsServer, conn: Any, path: str | None = None) -> None:
         self.server = server
         self.conn = conn
-        self.path = getattr(getattr(conn, "request", None), "path", "/")
+        self.path = path or getattr(getattr(conn, "request", None), "path", "/")
         self.subscriptions: dict[tuple[str, str], dict[str, Any]] = {}
         self.views: dict[tuple[str, str], tuple[Levels, Levels]] = {}
         self.account: Any = None
         self.send_lock = threading.Lock()
         self.closed = False
+        self.open = False  # handshake done: until then messages wait in the backlog
+        self.backlog: list[str] = []
 
     def send(self, message: Any, raw: str | None = None) -> None:
         if self.closed or self.server.silent():
@@ -53,9 +55,20 @@ class Session:
         text = raw if raw is not None else json.dumps(message, default=_default)
         try:
             with self.send_lock:
-                self.conn.send(text)
+                if self.open:
+                    self.conn.send(text)
+                else:
+                    self.backlog.append(text)
         except Exception:  # the client went away: its handler thread cleans up
             self.closed = True
+
+    def flush(self) -> None:
+        """The handshake is done: send what waited, then send directly."""
+        with self.send_lock:
+            for text in self.backlog:
+                self.conn.send(text)
+            self.backlog.clear()
+            self.open = True
 
 
 class WsServer:
@@ -68,8 +81,11 @@ class WsServer:
         *,
         heartbeat: Callable[[Session], None] | None = None,
         heartbeat_interval: float = 1.0,
+        on_open: Callable[[Session], None] | None = None,
     ) -> None:
         self.handler = handler
+        self.on_open = on_open  # runs during the handshake: subscribed before connect() returns
+        self._pending: dict[int, Session] = {}
         self.name = name
         self.heartbeat = heartbeat
         self.heartbeat_interval = heartbeat_interval
@@ -92,7 +108,9 @@ class WsServer:
         if self._server is None:
             from websockets.sync.server import serve
 
-            self._server = serve(self._serve, "127.0.0.1", 0, close_timeout=1)
+            self._server = serve(
+                self._serve, "127.0.0.1", 0, close_timeout=1, process_request=self._handshake
+            )
             self._thread = threading.Thread(
                 target=self._server.serve_forever, name=f"sim-ws-{self.name}", daemon=True
             )
@@ -116,12 +134,21 @@ class WsServer:
             self._server.shutdown()
             self._server = None
 
-    def _serve(self, conn: Any) -> None:
-        session = Session(self, conn)
+    def _handshake(self, conn: Any, request: Any) -> None:
+        session = Session(self, conn, request.path)
+        if self.on_open is not None:
+            self.on_open(session)
         with self.lock:
+            self.sessions.add(session)  # published to from now on (into its backlog)
+            self._pending[id(conn)] = session
+
+    def _serve(self, conn: Any) -> None:
+        with self.lock:
+            session = self._pending.pop(id(conn), None) or Session(self, conn)
             self.sessions.add(session)
             self.connections += 1
         try:
+            session.flush()
             self.handler(session)
         except Exception as exc:  # a closed connection ends the handler; nothing to report
             log.debug("%s: session ended: %s", self.name, exc)

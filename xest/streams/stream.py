@@ -284,9 +284,8 @@ class Stream(Iterator[Any]):
             self._deliver(item)
 
     def _session(self) -> None:
-        ws = self._connect(self.feed.url(), self.open_timeout)
-        self._ws = ws
-        try:
+        with self._connect(self.feed.url(), self.open_timeout) as ws:
+            self._ws = ws
             if self._closed.is_set():
                 return
             conn = Connection(ws)
@@ -308,6 +307,3 @@ class Stream(Iterator[Any]):
                 self._deliver_all(self.feed.handle(message))
                 if self.state == "live" and not self.feed.synced():
                     self._set_state("syncing")
-        finally:
-            with contextlib.suppress(Exception):
-                ws.close()

@@ -36,7 +36,7 @@ class StreamRoutes(LoopbackServer):
         self.overlay = BookOverlay()
         self.update_ids: dict[str, int] = {}
         self._published: dict[str, tuple[list, list]] = {}
-        self.ws = WsServer(self._session, "binance")
+        self.ws = WsServer(self._session, "binance", on_open=self._subscribe_stream)
         self._publish_lock = threading.RLock()
         self._subscriptions = 0
 
@@ -63,6 +63,11 @@ class StreamRoutes(LoopbackServer):
     def full_book(self, symbol: str) -> tuple[list, list]:
         m = self.markets[symbol]  # type: ignore[attr-defined]
         return self.overlay.apply(symbol, m.bids(LEVELS), m.asks(LEVELS))
+
+    def own_book(self, symbol: str) -> tuple[list, list]:
+        """The simulator's own book of a symbol (bids, asks; best first) as (price, qty)."""
+        with self.lock:
+            return self.full_book(symbol)
 
     def depth_snapshot(self, symbol: str, limit: int) -> dict:
         """What ``GET /api/v3/depth`` answers: the published book and its update id."""
@@ -107,15 +112,11 @@ class StreamRoutes(LoopbackServer):
 
     # -- sessions ------------------------------------------------------------------------------
 
-    def _session(self, session: Session) -> None:
+    def _parse_stream(self, session: Session) -> tuple[str, str] | None:
         path = session.path.split("?")[0]
-        if path.startswith("/ws-api/"):
-            return self._api_session(session)
         if not path.startswith("/ws/"):
-            session.conn.close(1008, "unknown path")
-            return
-        stream = path[len("/ws/") :]
-        symbol, _, channel = stream.partition("@")
+            return None
+        symbol, _, channel = path[len("/ws/") :].partition("@")
         symbol = symbol.upper()
         if symbol not in self.markets or channel not in (  # type: ignore[attr-defined]
             "bookTicker",
@@ -123,14 +124,29 @@ class StreamRoutes(LoopbackServer):
             "depth@100ms",
             "trade",
         ):
-            session.send({"code": 2, "msg": f"Invalid request: unknown stream {stream}"})
-            session.conn.close(1008, "invalid stream")
+            return None
+        return channel, symbol
+
+    def _subscribe_stream(self, session: Session) -> None:
+        """A raw stream is subscribed by its URL, from the handshake on (no event is lost
+        between the client's connect and its first REST snapshot)."""
+        parsed = self._parse_stream(session)
+        if parsed is None:
             return
+        channel, symbol = parsed
         with self.lock, self._publish_lock:
             self._advance(symbol)  # ids from here on are what this connection sees
             session.subscriptions[(channel, symbol)] = {}
             if channel == "bookTicker":
                 session.views[("bookTicker", symbol)] = self._top(symbol)  # type: ignore
+
+    def _session(self, session: Session) -> None:
+        if session.path.split("?")[0].startswith("/ws-api/"):
+            return self._api_session(session)
+        if self._parse_stream(session) is None:
+            session.send({"code": 2, "msg": f"Invalid request: unknown stream {session.path}"})
+            session.conn.close(1008, "invalid stream")
+            return
         for _ in session.conn:  # market streams ignore what clients send (pongs are automatic)
             pass
 

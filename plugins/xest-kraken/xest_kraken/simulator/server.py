@@ -109,7 +109,6 @@ class KrakenSimulator(StreamRoutes):
             else:
                 raise KeyError(f"no open limit order {txid}")
         self.publish()
-        raise KeyError(f"no open limit order {txid}")
 
     def account(self, key: str | None = None) -> Account:
         return self.accounts[key or data.DEMO_KEY]

@@ -85,6 +85,11 @@ class StreamRoutes(PrivateRoutes):
 
     # -- what tests drive ----------------------------------------------------------------------
 
+    def own_book(self, pair: str) -> tuple[list, list]:
+        """The simulator's own book of a pair (bids, asks; best first) as (price, qty)."""
+        with self.lock:
+            return self.book(self.pair(pair))  # type: ignore[attr-defined]
+
     def set_level(self, pair: str, side: str, price: Any, qty: Any) -> None:
         """Set one level of the book (quantity 0 removes it) and publish the change."""
         with self.lock:

@@ -1,0 +1,149 @@
+"""Kraken's WebSocket v2 streams against the simulator: the watched book stays the simulator's
+own book through lost updates, wrong checksums, drops and a stale feed."""
+
+from __future__ import annotations
+
+import random
+import zlib
+from decimal import Decimal
+
+import pytest
+import xest
+from xest import errors
+from xest.streams.check import same_book, wait_for
+from xest_kraken.stream import checksum, checksum_text
+
+PAIR, SYMBOL, DEPTH = "XXBTZUSD", "BTC/USD", 10
+
+
+@pytest.fixture
+def kraken():
+    with xest.open("kraken", sim=True, cache=False) as client:
+        yield client
+
+
+def _mirrors(client, stream) -> bool:
+    bids, asks = client.simulator.own_book(PAIR)
+    return same_book(stream.latest, bids, asks, DEPTH)
+
+
+def test_checksum_prints_levels_as_kraken_documents():
+    # Kraken's example: price "45285.2" and qty "0.00100000" → "452852100000".
+    assert checksum_text(Decimal("45285.2"), 1) + checksum_text(Decimal("0.001"), 8) == (
+        "452852100000"
+    )
+    asks = [(Decimal("45285.2"), Decimal("0.001"))]
+    bids = [(Decimal("45283.5"), Decimal("0.1"))]
+    expected = zlib.crc32(b"452852100000" + b"45283510000000") & 0xFFFFFFFF
+    assert checksum(bids, asks, 1, 8) == expected
+
+
+def test_book_snapshot_then_updates_mirror_the_simulator(kraken):
+    rng = random.Random(3)
+    with kraken.stream_book(SYMBOL, DEPTH) as stream:
+        first = stream.get(timeout=10)
+        assert len(first.bids) == DEPTH and first.best_bid.price < first.best_ask.price
+        for _ in range(300):
+            kraken.simulator.book_step(PAIR, rng)
+        assert wait_for(lambda: _mirrors(kraken, stream))
+        assert stream.resyncs == 0
+
+
+@pytest.mark.parametrize("fault", ["gap", "bad_checksum", "drop", "stale"])
+def test_book_recovers_from_fault_and_says_so(kraken, fault):
+    rng = random.Random(fault)
+    sim = kraken.simulator
+    with kraken.stream_book(SYMBOL, DEPTH) as stream:
+        stream.feed.stale_after = 0.5  # the simulator's heartbeat is 1 s; stale fault is 2 s
+        stream.get(timeout=10)
+        with stream.listen() as events:
+            for i in range(60):
+                if i == 20:
+                    sim.ws.inject(fault, seconds=2.0) if fault == "stale" else sim.ws.inject(fault)
+                sim.book_step(PAIR, rng)
+            wanted = {
+                "gap": "resync",
+                "bad_checksum": "resync",
+                "drop": "disconnected",
+                "stale": "stale",
+            }[fault]
+            event = events.wait_for(lambda e: e.kind == wanted, timeout=10)
+            assert event.data["source"] == "stream"
+            for _ in range(30):
+                sim.book_step(PAIR, rng)
+            assert wait_for(lambda: _mirrors(kraken, stream), timeout=15)
+        if fault in ("gap", "bad_checksum"):
+            assert event.data["reason"] == "checksum"
+
+
+def test_a_book_known_wrong_is_never_served(kraken):
+    """Every book the stream hands out passes the checksum of the state it claims."""
+    rng = random.Random(11)
+    sim = kraken.simulator
+    seen = []
+    with kraken.stream_book(SYMBOL, DEPTH) as stream:
+        stream.get(timeout=10)
+        for i in range(200):
+            if i % 25 == 5:
+                sim.ws.inject(rng.choice(["gap", "bad_checksum"]))
+            sim.book_step(PAIR, rng)
+            book = stream.latest
+            if book is not None:
+                seen.append(book)
+        assert wait_for(lambda: _mirrors(kraken, stream), timeout=15)
+        assert stream.resyncs >= 1
+    market = kraken.market(SYMBOL)
+    for book in seen:
+        bids = [(lv.price, lv.amount) for lv in book.bids]
+        asks = [(lv.price, lv.amount) for lv in book.asks]
+        assert bids == sorted(bids, reverse=True) and asks == sorted(asks)
+        assert not bids or not asks or bids[0][0] < asks[0][0]
+    assert market.symbol == SYMBOL
+
+
+def test_ticker_follows_the_price(kraken):
+    with kraken.stream_ticker(SYMBOL) as stream:
+        stream.get(timeout=10)
+        kraken.simulator.set_price(PAIR, 41000)
+        ticker = stream.get(timeout=10)
+        assert Decimal(40900) < ticker.bid < ticker.ask < Decimal(41100)
+
+
+def test_orders_stream_reports_placement_and_cancel(kraken):
+    with kraken.stream_orders() as stream:
+        assert stream.wait_live(10)
+        order = kraken.place_order(SYMBOL, "buy", "limit", "0.01", "20000")
+        seen = stream.get(timeout=10)
+        assert seen.id == order.id and seen.status == "open"
+        kraken.cancel_order(order.id)
+        assert stream.get(timeout=10).status == "cancelled"
+
+
+def test_balances_stream_sees_a_fill(kraken):
+    with kraken.stream_balances() as stream:
+        first = {stream.get(timeout=10).asset for _ in range(3)}
+        assert first
+        order = kraken.place_order(SYMBOL, "buy", "limit", "0.01", "20000")
+        kraken.simulator.fill(order.id)
+        assert wait_for(lambda: any(b.asset in ("BTC", "USD") for b in _drain(stream)), 10)
+
+
+def _drain(stream):
+    out = []
+    while True:
+        try:
+            out.append(stream.get(timeout=0.05))
+        except TimeoutError:
+            return out
+
+
+def test_no_private_stream_without_credentials():
+    with xest.open("kraken", sim=True, key=None) as client:
+        client.connector.credentials = None
+        with pytest.raises(errors.AuthenticationError, match="credentials"):
+            client.stream_orders()
+
+
+def test_unknown_symbol_is_a_bad_symbol(kraken):
+    with pytest.raises(errors.BadSymbol):
+        kraken.stream_book("NOPE/USD")
