@@ -7,11 +7,12 @@ import random
 from decimal import Decimal
 
 import pytest
+from xest_binance.stream import DepthFeed
+
 import xest
 from xest import errors
 from xest.streams import Resync
 from xest.streams.check import same_book, wait_for
-from xest_binance.stream import DepthFeed
 
 SYMBOL_ID, SYMBOL, DEPTH = "BTCUSDT", "BTC/USDT", 10
 

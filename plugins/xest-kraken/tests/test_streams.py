@@ -8,10 +8,11 @@ import zlib
 from decimal import Decimal
 
 import pytest
+from xest_kraken.stream import checksum, checksum_text
+
 import xest
 from xest import errors
 from xest.streams.check import same_book, wait_for
-from xest_kraken.stream import checksum, checksum_text
 
 PAIR, SYMBOL, DEPTH = "XXBTZUSD", "BTC/USD", 10
 
