@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from xest.agents.account import AccountAgent
     from xest.agents.exchange import ExchangeAgent
     from xest.agents.live import TrackedOrder
+    from xest.agents.market import MarketAgent
     from xest.agents.quote import LiveQuote
     from xest.streams import Stream
 
@@ -271,6 +272,14 @@ class Client:
         self._streams.append(stream)
         stream.subscribe(lambda _: self._forget(stream), "closed")
         return stream.start()
+
+    def market_agent(self, symbol: str, **options: Any) -> MarketAgent:
+        """A :class:`~xest.agents.market.MarketAgent` for ``symbol`` (ticker and book; streamed
+        when the connector declares streams, polled otherwise; ``poll=True`` forces polling),
+        stopped with the client. ``start()`` it."""
+        from xest.agents.market import MarketAgent
+
+        return self.add_agent(MarketAgent(self, symbol, **options))
 
     def _forget(self, stream: Any) -> None:
         if stream in self._streams:

@@ -14,6 +14,7 @@ _LAZY = {
     "AccountAgent": "xest.agents.account",
     "BalanceSnapshot": "xest.agents.account",
     "LiveQuote": "xest.agents.quote",
+    "MarketAgent": "xest.agents.market",
     "OrderEvents": "xest.agents.live",
     "TrackedOrder": "xest.agents.live",
 }
@@ -27,6 +28,7 @@ __all__ = [
     "ExchangeState",
     "Listener",
     "LiveQuote",
+    "MarketAgent",
     "Observation",
     "OrderEvents",
     "Subscription",

@@ -8,6 +8,7 @@ With ``--json`` it prints one JSON object per refresh (JSON lines).
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import time
@@ -20,6 +21,7 @@ from xest.cli.clients import open_client
 from xest.cli.options import global_options, options
 from xest.cli.output import _cell, format_table, to_jsonable
 
+_POLL_DEFAULT = 2.0  # seconds between market polls when polling (forced or as a fallback)
 _HOME, _CLEAR_LINE, _CLEAR_BELOW, _CLEAR_SCREEN = "\x1b[H", "\x1b[K", "\x1b[J", "\x1b[2J"
 _sleep = time.sleep  # tests replace it
 
@@ -41,15 +43,39 @@ def _isatty() -> bool:
     "--poll",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Seconds between polls (default: status and clock 5, the account agent's own).",
+    is_flag=False,
+    flag_value=_POLL_DEFAULT,
+    help="Poll instead of streaming, every SECONDS (given alone: 2; also the pace of the "
+    "status, clock and account polls, default 5 and the account agent's own).",
+)
+@click.option(
+    "--symbol",
+    "symbols",
+    multiple=True,
+    help="Also show this market's ticker and book, streamed when the exchange offers streams "
+    "(repeatable).",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(min=1, max=50),
+    default=5,
+    show_default=True,
+    help="Book levels shown per side with --symbol.",
 )
 @click.option("--iterations", type=click.IntRange(min=1), default=None, hidden=True)
 @global_options
-def watch(exchange: str, refresh: float, poll: float | None, iterations: int | None) -> None:
+def watch(
+    exchange: str,
+    refresh: float,
+    poll: float | None,
+    symbols: tuple[str, ...],
+    depth: int,
+    iterations: int | None,
+) -> None:
     """Watch EXCHANGE live: status, server clock, balances and open orders (Ctrl-C to quit).
 
     Give --account NAME to watch one account (see `xest accounts list`); with --sim the
-    simulator's demo account is used.
+    simulator's demo account is used. --symbol SYMBOL adds a market's ticker and book.
     """
     opts = options()
     tty = _isatty() and not opts.json
@@ -58,14 +84,26 @@ def watch(exchange: str, refresh: float, poll: float | None, iterations: int | N
         # The clock every 5 s too: on a coarse clock (Kraken) each reading halves the error.
         agent = client.exchange.configure(status_interval=poll or 5.0, time_interval=poll or 5.0)
         account = _account_agent(client, poll)
+        markets = [
+            client.market_agent(
+                s, depth=depth, interval=poll or _POLL_DEFAULT, poll=poll is not None
+            )
+            for s in symbols
+        ]
         try:
             agent.start(wait=False)
             if account is not None:
                 account.start(wait=False)
-            _first_round(agent, account)
+            for market in markets:
+                market.start(wait=False)
+            _first_round(agent, account, *markets)
             count = 0
             while True:
-                _show(_frame(client, agent, account), opts.json, tty, first=count == 0)
+                frame = _frame(client, agent, account)
+                if markets:
+                    frame["markets"] = [_market_frame(m) for m in markets]
+                    frame["events"] = _merge_events(frame["events"], markets)
+                _show(frame, opts.json, tty, first=count == 0)
                 count += 1
                 if iterations is not None and count >= iterations:
                     break
@@ -74,7 +112,7 @@ def watch(exchange: str, refresh: float, poll: float | None, iterations: int | N
             interrupted = True
             # Quit now, even with a poll out to a hanging exchange: the threads are daemons,
             # so they need not be waited for long.
-            for running in (account, agent):
+            for running in (*markets, account, agent):
                 if running is not None:
                     running.stop(timeout=0.5)
     if interrupted and not opts.json:
@@ -164,6 +202,11 @@ def describe(event: Any) -> str:
         return f"{data.get('task')} answers again after {old} failed poll(s)"
     if event.kind == "clock_jump":
         return f"clock offset {old * 1000:+.1f} → {new * 1000:+.1f} ms"
+    if event.kind == "source":
+        return f"{data.get('task')} now {new}" + (f" (was {old})" if old else "")
+    if event.kind.startswith("stream_"):
+        reason = data.get("reason")
+        return f"{data.get('task')} stream {event.kind[7:]}" + (f": {reason}" if reason else "")
     if event.kind == "markets":
         return (
             f"{len(data.get('added', []))} listed, {len(data.get('removed', []))} delisted, "
@@ -175,6 +218,30 @@ def describe(event: Any) -> str:
     if event.kind.startswith("order_") and hasattr(new, "status"):
         return f"order {new.id} {_cell(new.status)} {_cell(new.filled)}/{_cell(new.amount)}"
     return f"{_cell(old)} → {_cell(new)}"[:120]
+
+
+def _market_frame(market: Any) -> dict[str, Any]:
+    ticker, book = market.sourced("ticker"), market.sourced("book")
+    stream = market.stream("book")
+    return {
+        "symbol": market.symbol,
+        "ticker": None if ticker is None else ticker.value,
+        "ticker_source": None if ticker is None else ticker.source,
+        "book": None if book is None else book.value,
+        "book_source": None if book is None else book.source,
+        "book_at": None if book is None else book.at,
+        "stream": None if stream is None else stream.state,
+        "requests": market.requests,
+    }
+
+
+def _merge_events(events: list[dict[str, Any]], markets: list[Any]) -> list[dict[str, Any]]:
+    more = [
+        {"at": e.at, "source": e.source, "kind": e.kind, "text": describe(e)}
+        for m in markets
+        for e in m.events("source", "stream_disconnected", "stream_resync", "stream_stale")
+    ]
+    return sorted([*events, *more], key=lambda e: e["at"])[-_EVENTS:]
 
 
 def _ago(then: datetime | None, now: datetime) -> str:
@@ -236,10 +303,34 @@ def _render(frame: dict[str, Any]) -> list[str]:
             lines.append("  none")
         if frame["account_error"]:
             lines.append(f"last account poll failed: {frame['account_error']}")
+    for market in frame.get("markets", ()):
+        lines += ["", *_render_market(market, now)]
     if frame["events"]:
         lines += ["", "RECENT EVENTS"]
         lines += [f"  {_cell(e['at'])[11:]}  {e['kind']:<14} {e['text']}" for e in frame["events"]]
     lines += ["", "Ctrl-C to quit"]
+    return lines
+
+
+def _render_market(market: dict[str, Any], now: datetime) -> list[str]:
+    ticker, book = market["ticker"], market["book"]
+    source = market["book_source"] or market["ticker_source"] or "none"
+    stream = f", stream {market['stream']}" if market["stream"] else ""
+    lines = [f"{market['symbol']}  ({source}{stream}, {market['requests']} requests)"]
+    if ticker is not None:
+        lines.append(
+            f"  ticker  bid {_cell(ticker.bid)}  ask {_cell(ticker.ask)}"
+            + (f"  last {_cell(ticker.last)}" if ticker.last is not None else "")
+        )
+    if book is None:
+        lines.append("  book    not known right now (resyncing or not read yet)")
+        return lines
+    lines.append(f"  book    as of {_ago(market['book_at'], now)}")
+    rows = [
+        [b.price if b else "", b.amount if b else "", a.price if a else "", a.amount if a else ""]
+        for b, a in itertools.zip_longest(book.bids, book.asks)
+    ]
+    lines += ["  " + line for line in format_table(["bid", "size", "ask", "size"], rows)]
     return lines
 
 

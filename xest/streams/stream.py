@@ -77,6 +77,8 @@ class Stream(Iterator[Any]):
         self.messages = 0
         self.resyncs = 0
         self._thread: threading.Thread | None = None
+        # Called with each value in the stream's thread, before iterators see it (agents).
+        self.on_value: Callable[[Any], Any] | None = None
 
     def __repr__(self) -> str:
         return f"<Stream {self.name} {self.state}>"
@@ -177,6 +179,11 @@ class Stream(Iterator[Any]):
         with self._lock:
             self._latest = self._last = item
             self._last_at = time.monotonic()
+        if self.on_value is not None:
+            try:
+                self.on_value(item)
+            except Exception:
+                log.exception("%s: value callback failed", self.name)
         self._put(item)
 
     def _put(self, item: Any, force: bool = False) -> None:
