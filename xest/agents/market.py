@@ -56,6 +56,7 @@ class MarketAgent(Agent):
         ticker: bool = True,
         stale_after: int = 3,
         history: int = 1000,
+        stream_options: dict[str, Any] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(
@@ -65,6 +66,7 @@ class MarketAgent(Agent):
         self.symbol = symbol
         self.depth = depth
         self.force_poll = poll
+        self.stream_options = dict(stream_options or {})  # e.g. stale_after, backoff
         self._state_lock = threading.RLock()
         self._values: dict[str, Sourced] = {}
         self._sources: dict[str, str | None] = {}
@@ -89,10 +91,11 @@ class MarketAgent(Agent):
         return self
 
     def _open(self, kind: str) -> Any:
+        options = self.stream_options
         stream = (
-            self.client.stream_book(self.symbol, self.depth)
+            self.client.stream_book(self.symbol, self.depth, **options)
             if kind == "book"
-            else self.client.stream_ticker(self.symbol)
+            else self.client.stream_ticker(self.symbol, **options)
         )
         stream.on_value = lambda value, kind=kind: self._set(kind, value, STREAM)
         stream.subscribe(lambda event, kind=kind: self._stream_event(kind, event))

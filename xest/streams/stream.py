@@ -54,9 +54,12 @@ class Stream(Iterator[Any]):
         open_timeout: float = 10.0,
         history: int = 1000,
         maxsize: int = 100_000,
+        stale_after: float | None = None,
         connect: Callable[[str, float], Any] = _connect,
     ) -> None:
         self.feed = feed
+        if stale_after is not None:
+            feed.stale_after = stale_after
         self.name = name or feed.describe()
         self.backoff = backoff or Backoff()
         self.open_timeout = open_timeout
@@ -303,7 +306,14 @@ class Stream(Iterator[Any]):
             if self.feed.synced():  # subscribed and nothing to rebuild: current from now on
                 self._set_state("live")
             self._deliver_all(self.feed.opened())
+            # Connected but never current (a lost subscription, a snapshot that never came,
+            # heartbeats only): as bad as silence.
+            sync_deadline = time.monotonic() + 2 * self.feed.stale_after
             while not self._closed.is_set():
+                if self.state != "live" and time.monotonic() > sync_deadline:
+                    raise StaleFeed("subscribed but no current value came: reconnecting")
+                if self.state == "live":
+                    sync_deadline = time.monotonic() + 2 * self.feed.stale_after
                 try:
                     message = conn.recv(timeout=self.feed.stale_after)
                 except TimeoutError:

@@ -54,8 +54,8 @@ def test_book_snapshot_then_updates_mirror_the_simulator(kraken):
 def test_book_recovers_from_fault_and_says_so(kraken, fault):
     rng = random.Random(fault)
     sim = kraken.simulator
-    with kraken.stream_book(SYMBOL, DEPTH) as stream:
-        stream.feed.stale_after = 0.5  # the simulator's heartbeat is 1 s; stale fault is 2 s
+    # The simulator's heartbeat is every second; the stale fault silences it for 2 s.
+    with kraken.stream_book(SYMBOL, DEPTH, stale_after=1.5) as stream:
         stream.get(timeout=10)
         with stream.listen() as events:
             for i in range(60):
@@ -148,3 +148,27 @@ def test_no_private_stream_without_credentials():
 def test_unknown_symbol_is_a_bad_symbol(kraken):
     with pytest.raises(errors.BadSymbol):
         kraken.stream_book("NOPE/USD")
+
+
+def test_market_agent_streams_falls_back_to_polling_and_back(kraken):
+    agent = kraken.market_agent(
+        SYMBOL, depth=DEPTH, interval=0.1, stream_options={"stale_after": 0.3}
+    ).start()
+    assert wait_for(lambda: agent.source("book") == "stream" and agent.book is not None)
+    with agent.listen("source") as events:
+        kraken.simulator.ws.inject("stale", seconds=1.5)
+        to_poll = events.wait_for(lambda e: e.new == "poll", timeout=10)
+        assert to_poll.data["task"] in ("book", "ticker")
+        back = events.wait_for(lambda e: e.new == "stream", timeout=15)
+        assert back.old == "poll"
+    assert agent.requests >= 1
+    assert any(e.kind == "stream_stale" for e in agent.events())
+    agent.stop()
+
+
+def test_market_agent_poll_forces_polling(kraken):
+    agent = kraken.market_agent(SYMBOL, interval=0.05, poll=True).start()
+    assert agent.stream("book") is None
+    assert wait_for(lambda: agent.requests >= 4)
+    assert agent.source("book") == "poll" and agent.book is not None
+    agent.stop()
