@@ -64,6 +64,12 @@ class StreamRoutes(LoopbackServer):
         m = self.markets[symbol]  # type: ignore[attr-defined]
         return self.overlay.apply(symbol, m.bids(LEVELS), m.asks(LEVELS))
 
+    stream_faults = ("drop", "gap", "stale")
+
+    def inject_stream(self, fault: str, **options: Any) -> None:
+        """A stream fault: ``drop``, ``gap``, ``stale`` (``seconds=``)."""
+        self.ws.inject(fault, **options)
+
     def own_book(self, symbol: str) -> tuple[list, list]:
         """The simulator's own book of a symbol (bids, asks; best first) as (price, qty)."""
         with self.lock:

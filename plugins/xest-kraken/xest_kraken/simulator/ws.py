@@ -85,6 +85,12 @@ class StreamRoutes(PrivateRoutes):
 
     # -- what tests drive ----------------------------------------------------------------------
 
+    stream_faults = ("drop", "gap", "bad_checksum", "stale")
+
+    def inject_stream(self, fault: str, **options: Any) -> None:
+        """A stream fault: ``drop``, ``gap``, ``stale`` (``seconds=``), ``bad_checksum``."""
+        self.ws.inject(fault, **options)
+
     def own_book(self, pair: str) -> tuple[list, list]:
         """The simulator's own book of a pair (bids, asks; best first) as (price, qty)."""
         with self.lock:
