@@ -155,9 +155,17 @@ class Client:
             if self._account_agent is None and self.connector.credentials is not None:
                 from xest.agents.account import AccountAgent
 
-                self._account_agent = self.add_agent(
-                    AccountAgent(self.connector, clock=self.clock, refresh_clock=self.server_time)
-                )
+                options: dict[str, Any] = {"clock": self.clock, "refresh_clock": self.server_time}
+                if "orders" in self.connector.streams:
+                    # Order changes as the exchange pushes them; polling stays as the net.
+                    from xest.agents.account_streams import StreamingAccountAgent
+
+                    agent: AccountAgent = StreamingAccountAgent(
+                        self.connector, stream_client=self, **options
+                    )
+                else:
+                    agent = AccountAgent(self.connector, **options)
+                self._account_agent = self.add_agent(agent)
             return self._account_agent
 
     def require_account(self) -> AccountAgent:

@@ -142,3 +142,12 @@ def test_no_private_stream_without_credentials(binance):
     binance.connector.credentials = None
     with pytest.raises(errors.AuthenticationError, match="credentials"):
         binance.stream_balances()
+
+
+def test_account_agent_follows_orders_from_the_stream(binance):
+    account = binance.account.start()
+    assert wait_for(lambda: account.orders_source == "stream")
+    order = binance.place_order(SYMBOL, "buy", "limit", "0.01", "20000")
+    binance.simulator.fill_order(order.id)
+    assert order.wait(timeout=10).status == "filled"
+    assert account.streamed_updates >= 1

@@ -172,3 +172,16 @@ def test_market_agent_poll_forces_polling(kraken):
     assert wait_for(lambda: agent.requests >= 4)
     assert agent.source("book") == "poll" and agent.book is not None
     agent.stop()
+
+
+def test_account_agent_follows_orders_from_the_stream_and_falls_back(kraken):
+    account = kraken.account.start()
+    assert wait_for(lambda: account.orders_source == "stream")
+    order = kraken.place_order(SYMBOL, "buy", "limit", "0.01", "20000")
+    kraken.simulator.fill(order.id)
+    assert order.wait(timeout=10).status == "filled"
+    assert account.streamed_updates >= 1
+    with account.listen("source") as events:
+        kraken.simulator.inject_stream("drop")
+        assert events.wait_for(lambda e: e.new == "poll", timeout=10).data["task"] == "orders"
+        assert events.wait_for(lambda e: e.new == "stream", timeout=15)
