@@ -151,3 +151,17 @@ def test_account_agent_follows_orders_from_the_stream(binance):
     binance.simulator.fill_order(order.id)
     assert order.wait(timeout=10).status == "filled"
     assert account.streamed_updates >= 1
+
+
+def test_trades_stream_reports_a_fill(binance):
+    with binance.stream_trades(SYMBOL) as stream:
+        assert stream.wait_live(10)
+        order = binance.place_order(SYMBOL, "buy", "limit", "0.01", "20000")
+        binance.simulator.fill_order(order.id)
+        trade = stream.get(timeout=10)
+        assert (trade.symbol, trade.price, trade.amount) == (
+            SYMBOL,
+            Decimal(20000),
+            Decimal("0.01"),
+        )
+        assert trade.side == "sell"  # a resting buy filled as maker: a sell hit it

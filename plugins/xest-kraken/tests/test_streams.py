@@ -185,3 +185,16 @@ def test_account_agent_follows_orders_from_the_stream_and_falls_back(kraken):
         kraken.simulator.inject_stream("drop")
         assert events.wait_for(lambda e: e.new == "poll", timeout=10).data["task"] == "orders"
         assert events.wait_for(lambda e: e.new == "stream", timeout=15)
+
+
+def test_trades_stream_reports_a_fill(kraken):
+    with kraken.stream_trades(SYMBOL) as stream:
+        assert stream.wait_live(10)
+        order = kraken.place_order(SYMBOL, "buy", "limit", "0.01", "20000")
+        kraken.simulator.fill(order.id)
+        trade = stream.get(timeout=10)
+        assert (trade.symbol, trade.price, trade.amount) == (
+            SYMBOL,
+            Decimal(20000),
+            Decimal("0.01"),
+        )

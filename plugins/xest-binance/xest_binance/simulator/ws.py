@@ -143,6 +143,9 @@ class StreamRoutes(LoopbackServer):
         with self.lock, self._publish_lock:
             self._advance(symbol)  # ids from here on are what this connection sees
             session.subscriptions[(channel, symbol)] = {}
+            if channel == "trade":  # from now on: the fills after this point
+                trades = self.exchange_state.trades  # type: ignore[attr-defined]
+                session.views[("trade", symbol)] = len(trades)  # type: ignore[assignment]
             if channel == "bookTicker":
                 session.views[("bookTicker", symbol)] = self._top(symbol)  # type: ignore
 
@@ -155,6 +158,30 @@ class StreamRoutes(LoopbackServer):
             return
         for _ in session.conn:  # market streams ignore what clients send (pongs are automatic)
             pass
+
+    def _send_trades(self, session: Session, symbol: str, trades: list) -> None:
+        start = session.views.get(("trade", symbol), len(trades))  # type: ignore[call-overload]
+        session.views[("trade", symbol)] = len(trades)  # type: ignore[assignment]
+        seen: set[int] = set()
+        for t in trades[start:]:
+            # One public trade per fill (the account's own fill rows share its id).
+            if t["symbol"] != symbol or t["id"] in seen:
+                continue
+            seen.add(t["id"])
+            session.send(
+                {
+                    "e": "trade",
+                    "E": t["time"],
+                    "s": symbol,
+                    "t": t["id"],
+                    "p": t["price"],
+                    "q": t["qty"],
+                    "T": t["time"],
+                    # Is the buyer the maker: a maker buy, or a taker sell.
+                    "m": t["isBuyer"] == t["isMaker"],
+                    "M": True,
+                }
+            )
 
     def _top(self, symbol: str) -> Any:
         bids, asks = self._published[symbol]
@@ -202,9 +229,13 @@ class StreamRoutes(LoopbackServer):
                                 "A": fmt(ask[1]) if ask else "0",
                             }
                         )
+            trades = self.exchange_state.trades  # type: ignore[attr-defined]
             for s in sessions:
                 if s.account is not None:
                     self._account_events(s)
+                for (channel, symbol), _ in list(s.subscriptions.items()):
+                    if channel == "trade":
+                        self._send_trades(s, symbol, trades)
 
     # -- the WebSocket API: user data ----------------------------------------------------------
 

@@ -209,6 +209,8 @@ class StreamRoutes(PrivateRoutes):
                     "time_out": _stamp(),
                 }
             )
+            if channel == "trade":  # from now on: the fills after this point
+                session.views[("trade", symbol)] = len(self.public_fills)  # type: ignore
             if channel == "book":
                 self._send_book(session, p, symbol, snapshot=True)
             elif channel == "ticker":
@@ -226,6 +228,8 @@ class StreamRoutes(PrivateRoutes):
                         self._send_book(session, p, symbol, snapshot=False)
                     elif channel == "ticker" and p is not None:
                         self._send_ticker(session, p, symbol, "update")
+                    elif channel == "trade" and p is not None:
+                        self._send_trades(session, p, symbol)
                     elif channel in ("executions", "balances"):
                         self._private_update(session, channel)
 
@@ -267,6 +271,28 @@ class StreamRoutes(PrivateRoutes):
                 {"channel": "book", "type": "snapshot" if snapshot else "update", "data": [data]}
             ),
         )
+
+    def _send_trades(self, session: Session, p: PairDef, symbol: str) -> None:
+        start = session.views.get(("trade", symbol), len(self.public_fills))  # type: ignore
+        fills = self.public_fills[start:]  # type: ignore[index]
+        session.views[("trade", symbol)] = len(self.public_fills)  # type: ignore[assignment]
+        rows = [
+            {
+                "symbol": symbol,
+                "side": "buy" if row[3] == "b" else "sell",
+                "price": number(Decimal(row[0]), p.pair_decimals),
+                "qty": number(Decimal(row[1]), p.lot_decimals),
+                "ord_type": "limit" if row[4] == "l" else "market",
+                "trade_id": row[6],
+                "timestamp": datetime.fromtimestamp(float(row[2]), UTC)
+                .isoformat()
+                .replace("+00:00", "Z"),
+            }
+            for key, row in fills
+            if key == p.key
+        ]
+        if rows:
+            session.send(None, raw=dumps({"channel": "trade", "type": "update", "data": rows}))
 
     def _send_ticker(self, session: Session, p: PairDef, symbol: str, type_: str) -> None:
         bids, asks = self.book(p)  # type: ignore[attr-defined]
