@@ -44,6 +44,10 @@ def xest_register_connectors(register):
 
     Call ``register(cls)`` once per :class:`xest.connector.Connector` subclass the plugin
     provides; the class's ``exchange`` attribute is the name users type (``kraken``).
+
+    A connector declares the streams it offers in ``streams`` (``ticker``, ``book``,
+    ``trades``, ``orders``, ``balances``) with their endpoints in ``stream_urls``, and builds
+    each one's :class:`xest.streams.Feed` in ``stream_feed(kind, symbol, depth)``.
     """
 
 
@@ -61,7 +65,10 @@ def xest_simulators(register):
 
     Call ``register(exchange, factory)``: ``factory(**options)`` returns a not yet started
     :class:`xest.testing.server.LoopbackServer` speaking that exchange's REST dialect on
-    127.0.0.1. The CLI's ``--sim``, ``xest sim`` and the conformance suite use it.
+    127.0.0.1. The CLI's ``--sim``, ``xest sim`` and the conformance suite use it. A simulator
+    of a connector that declares streams serves them too (``stream_urls()``: the connector's
+    stream endpoints on loopback; see :mod:`xest.streams.simserver` and
+    ``xest.testing.conformance.check_streams`` for what the suite drives).
     """
 
 

@@ -127,10 +127,6 @@ class Stream(Iterator[Any]):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __del__(self) -> None:  # a forgotten stream must not keep a thread and socket alive
-        with contextlib.suppress(Exception):
-            self._closed.set()
-
     # -- values --------------------------------------------------------------------------------
 
     def __iter__(self) -> Stream:
