@@ -117,7 +117,7 @@ class Connector:
         self.transport = transport
         self.credentials = credentials
         self._markets: dict[str, Market] | None = None
-        self._stream_urls: dict[str, str] = {}
+        self._stream_urls: dict[str, str] | None = None  # None: the exchange's own
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.exchange} at {self.transport.base_url}>"
@@ -161,14 +161,22 @@ class Connector:
     # -- streams -------------------------------------------------------------------------------
 
     def use_stream_urls(self, urls: Mapping[str, str]) -> None:
-        """Point the streams elsewhere (a simulator's loopback server)."""
+        """Point the streams elsewhere (a simulator's loopback server); ``{}``: no streams
+        (the REST base URL is not the exchange's and no stream endpoint was given)."""
         self._stream_urls = dict(urls)
 
     def stream_url(self, name: str = "public") -> str:
-        urls = self._stream_urls or self.stream_urls
+        urls = self.stream_urls if self._stream_urls is None else self._stream_urls
         try:
             return urls[name]
         except KeyError:
+            if self._stream_urls == {}:
+                raise errors.ConfigError(
+                    f"opened at {self.transport.base_url}, not at {self.exchange}'s own "
+                    "URL, so its stream endpoints are unknown: pass "
+                    "stream_urls={...} to xest.open (or use sim=True)",
+                    exchange=self.exchange,
+                ) from None
             raise errors.ConfigError(
                 f"the {self.exchange} connector has no {name!r} stream endpoint",
                 exchange=self.exchange,

@@ -11,7 +11,7 @@ __all__ = ["Client", "open"]
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -57,6 +57,7 @@ def open(
     secret: str | None = None,
     sim: bool = False,
     cache: bool = True,
+    stream_urls: Mapping[str, str] | None = None,
     **transport_options: Any,
 ) -> Client:
     """Open ``exchange``.
@@ -65,7 +66,10 @@ def open(
     ``XEST_<EXCHANGE>_KEY``/``_SECRET`` or the config's default account is used, if any);
     ``url`` points the connector at another base URL (also ``XEST_<EXCHANGE>_URL``); ``key`` and
     ``secret`` give credentials directly; ``sim`` starts the exchange's simulator on 127.0.0.1
-    and points at it; ``cache=False`` bypasses the shared response cache.
+    and points at it (its streams too); ``cache=False`` bypasses the shared response cache;
+    ``stream_urls`` gives the websocket endpoints by name (``{"public": "wss://..."}``) when
+    ``url`` is not the exchange's own (otherwise streams stay off rather than reach the real
+    exchange while REST goes elsewhere).
     """
     cls = registry.connector_class(exchange)
     simulator = None
@@ -93,6 +97,10 @@ def open(
     connector = cls(transport, credentials)
     if simulator is not None and hasattr(simulator, "stream_urls"):
         connector.use_stream_urls(simulator.stream_urls())
+    elif stream_urls is not None:
+        connector.use_stream_urls(stream_urls)
+    elif url.rstrip("/") != cls.default_url.rstrip("/"):
+        connector.use_stream_urls({})  # REST elsewhere: never stream from the real exchange
     return Client(connector, clock=clock, simulator=simulator)
 
 
@@ -276,6 +284,7 @@ class Client:
                 exchange=self.name,
             )
         feed = self.connector.stream_feed(kind, symbol, depth)
+        feed.url()  # an unknown endpoint is a ConfigError now, not in the stream's thread
         stream = Stream(feed, **options)
         self._streams.append(stream)
         stream.subscribe(lambda _: self._forget(stream), "closed")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from xest import errors
 from xest.agents.base import Agent, Observation
 from xest.models import OrderBook, Ticker
 
@@ -86,7 +87,10 @@ class MarketAgent(Agent):
     def start(self, *, wait: bool = True, timeout: float = 15.0) -> MarketAgent:
         for kind in self.tasks:
             if self.streaming(kind) and kind not in self._streams:
-                self._streams[kind] = self._open(kind)
+                try:
+                    self._streams[kind] = self._open(kind)
+                except errors.XestError as exc:  # no stream to be had: polling alone
+                    self.emit("stream_failed", task=kind, error=str(exc), source=POLL)
         super().start(wait=wait, timeout=timeout)
         return self
 
