@@ -31,6 +31,6 @@ def test_rest_elsewhere_without_stream_urls_means_no_streams(sim):
 
 
 def test_stream_urls_can_be_given(sim):
-    with xest.open("kraken", url=sim.url, stream_urls=sim.stream_urls(), cache=False) as client:
-        with client.stream_book("BTC/USD") as stream:
-            assert stream.get(timeout=10).best_bid is not None
+    client = xest.open("kraken", url=sim.url, stream_urls=sim.stream_urls(), cache=False)
+    with client, client.stream_book("BTC/USD") as stream:
+        assert stream.get(timeout=10).best_bid is not None
