@@ -143,8 +143,18 @@ class MarketAgent(Agent):
 
     def _set(self, kind: str, value: Any, source: str, emit_source: bool = True) -> Any:
         stamped = Sourced(value, source, datetime.now(UTC), time.monotonic())
+        stream = self._streams.get(kind)
         with self._state_lock:
             old = self._values.get(kind)
+            if (
+                source == POLL
+                and old is not None
+                and old.source == STREAM
+                and stream is not None
+                and stream.live
+            ):
+                # The stream came up while this poll was out: its value is the newer one.
+                return old.value
             self._values[kind] = stamped
             old_source = self._sources.get(kind)
             self._sources[kind] = source

@@ -198,3 +198,25 @@ def test_trades_stream_reports_a_fill(kraken):
             Decimal(20000),
             Decimal("0.01"),
         )
+
+
+def _watch(*args):
+    from click.testing import CliRunner
+    from xest.cli import cli
+
+    return CliRunner().invoke(cli, ["--sim", "watch", "kraken", "--symbol", SYMBOL, *args])
+
+
+def test_watch_shows_the_streamed_book():
+    result = _watch("--iterations", "3", "--refresh", "0.3", "--depth", "3")
+    assert result.exit_code == 0, result.output
+    frame = result.output.split("BTC/USD  (")[-1]
+    assert frame.startswith("stream, stream live")
+    assert "29998.5" in frame and "30001.5" in frame  # the simulator's best bid and ask
+
+
+def test_watch_poll_forces_polling():
+    result = _watch("--poll", "--iterations", "2", "--refresh", "0.3")
+    assert result.exit_code == 0, result.output
+    frame = result.output.split("BTC/USD  (")[-1]
+    assert frame.startswith("poll, ") and "stream" not in frame.split("\n")[0]
