@@ -165,3 +165,18 @@ def test_trades_stream_reports_a_fill(binance):
             Decimal("0.01"),
         )
         assert trade.side == "sell"  # a resting buy filled as maker: a sell hit it
+
+
+def test_depth_serves_only_levels_inside_the_snapshot_horizon():
+    from xest_binance.stream import SNAPSHOT_LIMIT
+
+    bids = [[str(10_000 - i), "1"] for i in range(SNAPSHOT_LIMIT)]
+    asks = [[str(20_000 + i), "1"] for i in range(SNAPSHOT_LIMIT)]
+    feed = _feed({"lastUpdateId": 10, "bids": bids, "asks": asks})
+    [book] = list(feed.opened())
+    assert len(book.bids) == 5
+    # Remove all but 3 known bids: what lies below the snapshot's last level is not known.
+    removed = [[str(10_000 - i), "0"] for i in range(3, SNAPSHOT_LIMIT)]
+    with pytest.raises(Resync) as caught:
+        list(feed.handle(_event(11, 11 + len(removed), removed)))
+    assert caught.value.reason == "horizon" and not feed.synced()

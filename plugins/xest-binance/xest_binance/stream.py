@@ -176,8 +176,10 @@ class DepthFeed(MarketFeed):
             return snapshot
         bids = [lv for lv in snapshot.bids if floor is None or lv.price >= floor]
         asks = [lv for lv in snapshot.asks if ceiling is None or lv.price <= ceiling]
-        if len(bids) < min(self.depth, len(snapshot.bids)) or len(asks) < min(
-            self.depth, len(snapshot.asks)
+        # Beyond a truncated snapshot's last level the book is not known: fewer known levels
+        # than the depth served would hide levels the exchange has.
+        if (floor is not None and len(bids) < self.depth) or (
+            ceiling is not None and len(asks) < self.depth
         ):
             book.clear()
             raise Resync("horizon")

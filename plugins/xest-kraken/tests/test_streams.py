@@ -202,6 +202,7 @@ def test_trades_stream_reports_a_fill(kraken):
 
 def _watch(*args):
     from click.testing import CliRunner
+
     from xest.cli import cli
 
     return CliRunner().invoke(cli, ["--sim", "watch", "kraken", "--symbol", SYMBOL, *args])
@@ -220,3 +221,51 @@ def test_watch_poll_forces_polling():
     assert result.exit_code == 0, result.output
     frame = result.output.split("BTC/USD  (")[-1]
     assert frame.startswith("poll, ") and "stream" not in frame.split("\n")[0]
+
+
+def _feed(depth=2):
+    from xest_kraken.stream import BookFeed
+
+    from xest.models import Market
+
+    market = Market(
+        symbol=SYMBOL,
+        id=PAIR,
+        base="BTC",
+        quote="USD",
+        price_step=Decimal("0.1"),
+        amount_step=Decimal("0.00000001"),
+    )
+    return BookFeed(None, market, depth=depth)
+
+
+def _msg(type_, bids, asks, crc):
+    rows = lambda levels: [{"price": Decimal(p), "qty": Decimal(q)} for p, q in levels]  # noqa: E731
+    return {
+        "channel": "book",
+        "type": type_,
+        "data": [{"symbol": SYMBOL, "bids": rows(bids), "asks": rows(asks), "checksum": crc}],
+    }
+
+
+def _crc(bids, asks):
+    D = Decimal
+    return checksum([(D(p), D(q)) for p, q in bids], [(D(p), D(q)) for p, q in asks], 1, 8)
+
+
+def test_book_feed_truncates_to_depth_and_verifies_every_checksum():
+    from xest.streams import Resync
+
+    feed = _feed(depth=2)
+    feed.subscribed = 2  # as if subscribed at depth 2: levels out of scope are not announced
+    bids, asks = [("100.0", "1"), ("99.0", "2")], [("101.0", "1"), ("102.0", "1")]
+    [book] = feed.handle(_msg("snapshot", bids, asks, _crc(bids, asks)))
+    assert [lv.price for lv in book.bids] == [Decimal(100), Decimal(99)]
+    # A new best bid pushes 99.0 out of scope: the checksum is over the truncated book.
+    after = [("100.5", "3"), ("100.0", "1")]
+    [book] = feed.handle(_msg("update", [("100.5", "3")], [], _crc(after, asks)))
+    assert [lv.price for lv in book.bids] == [Decimal("100.5"), Decimal(100)]
+    with pytest.raises(Resync) as caught:
+        list(feed.handle(_msg("update", [("100.0", "5")], [], 12345)))
+    assert caught.value.reason == "checksum" and not feed.synced()
+    assert feed.book.bids == {} and feed.book.asks == {}  # nothing wrong kept, nothing served
