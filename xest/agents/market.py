@@ -11,6 +11,7 @@ Events: ``ticker`` (best bid/ask moved), ``source``, and the streams' own as ``s
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -101,9 +102,12 @@ class MarketAgent(Agent):
             if kind == "book"
             else self.client.stream_ticker(self.symbol, **options)
         )
-        stream.on_value = lambda value, kind=kind: self._set(kind, value, STREAM)
-        stream.subscribe(lambda event, kind=kind: self._stream_event(kind, event))
+        stream.on_value = functools.partial(self._streamed, kind)
+        stream.subscribe(functools.partial(self._stream_event, kind))
         return stream
+
+    def _streamed(self, kind: str, value: Any) -> None:
+        self._set(kind, value, STREAM)
 
     def stop(self, timeout: float = 15.0) -> None:
         for stream in self._streams.values():

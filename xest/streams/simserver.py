@@ -40,9 +40,10 @@ class Session:
     def __init__(self, server: WsServer, conn: Any, path: str | None = None) -> None:
         self.server = server
         self.conn = conn
-        self.path = path or getattr(getattr(conn, "request", None), "path", "/")
+        self.path: str = path or getattr(getattr(conn, "request", None), "path", None) or "/"
         self.subscriptions: dict[tuple[str, str], dict[str, Any]] = {}
-        self.views: dict[tuple[str, str], tuple[Levels, Levels]] = {}
+        # What the connection was last sent, per (channel, symbol): books, tops, orders...
+        self.views: dict[tuple[str, str], Any] = {}
         self.account: Any = None
         self.send_lock = threading.Lock()
         self.closed = False

@@ -45,7 +45,8 @@ def decimals(step: Decimal | None, fallback: Any = None) -> int | None:
         return int(fallback)
     if step is None:
         return None
-    return max(-step.normalize().as_tuple().exponent, 0)  # type: ignore[operator]
+    exponent = step.normalize().as_tuple().exponent
+    return max(-exponent, 0) if isinstance(exponent, int) else None
 
 
 def checksum_text(value: Decimal, places: int | None) -> str:

@@ -145,9 +145,9 @@ class StreamRoutes(LoopbackServer):
             session.subscriptions[(channel, symbol)] = {}
             if channel == "trade":  # from now on: the fills after this point
                 trades = self.exchange_state.trades  # type: ignore[attr-defined]
-                session.views[("trade", symbol)] = len(trades)  # type: ignore[assignment]
+                session.views[("trade", symbol)] = len(trades)
             if channel == "bookTicker":
-                session.views[("bookTicker", symbol)] = self._top(symbol)  # type: ignore
+                session.views[("bookTicker", symbol)] = self._top(symbol)
 
     def _session(self, session: Session) -> None:
         if session.path.split("?")[0].startswith("/ws-api/"):
@@ -160,8 +160,8 @@ class StreamRoutes(LoopbackServer):
             pass
 
     def _send_trades(self, session: Session, symbol: str, trades: list) -> None:
-        start = session.views.get(("trade", symbol), len(trades))  # type: ignore[call-overload]
-        session.views[("trade", symbol)] = len(trades)  # type: ignore[assignment]
+        start = session.views.get(("trade", symbol), len(trades))
+        session.views[("trade", symbol)] = len(trades)
         seen: set[int] = set()
         for t in trades[start:]:
             # One public trade per fill (the account's own fill rows share its id).
@@ -217,7 +217,7 @@ class StreamRoutes(LoopbackServer):
                 for s in sessions:
                     key = ("bookTicker", symbol)
                     if key in s.subscriptions and s.views.get(key) != top:
-                        s.views[key] = top  # type: ignore[assignment]
+                        s.views[key] = top
                         bid, ask = top
                         s.send(
                             {
@@ -282,7 +282,7 @@ class StreamRoutes(LoopbackServer):
             return refuse(-1021, "Timestamp for this request is outside of the recvWindow.", 400)
         session.account = account
         self._subscriptions += 1
-        session.views[("orders", "")] = self._orders(account)  # type: ignore[assignment]
+        session.views[("orders", "")] = self._orders(account)
         session.views[("balances", "")] = {a: tuple(v) for a, v in account.balances.items()}
         return {"id": rid, "status": 200, "result": {"subscriptionId": self._subscriptions - 1}}
 
@@ -297,10 +297,10 @@ class StreamRoutes(LoopbackServer):
     def _account_events(self, session: Session) -> None:
         account = session.account
         now = self.now_ms()  # type: ignore[attr-defined]
-        old_orders = session.views.get(("orders", ""), {})
+        old_orders: dict[int, dict] = session.views.get(("orders", ""), {})
         orders = self._orders(account)
         for oid, order in orders.items():
-            before = old_orders.get(oid)  # type: ignore[union-attr]
+            before = old_orders.get(oid)
             if before is not None and (before["status"], before["executedQty"]) == (
                 order["status"],
                 order["executedQty"],
@@ -353,11 +353,11 @@ class StreamRoutes(LoopbackServer):
                     },
                 }
             )
-        session.views[("orders", "")] = orders  # type: ignore[assignment]
-        old_balances = session.views.get(("balances", ""), {})
+        session.views[("orders", "")] = orders
+        old_balances: dict[str, Any] = session.views.get(("balances", ""), {})
         balances = {a: tuple(v) for a, v in account.balances.items()}
-        changed = [a for a, v in balances.items() if tuple(old_balances.get(a, ())) != v]  # type: ignore[union-attr]
-        session.views[("balances", "")] = balances  # type: ignore[assignment]
+        changed = [a for a, v in balances.items() if tuple(old_balances.get(a, ())) != v]
+        session.views[("balances", "")] = balances
         if changed:
             session.send(
                 {

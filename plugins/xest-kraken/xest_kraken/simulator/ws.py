@@ -48,6 +48,8 @@ def _stamp() -> str:
 class StreamRoutes(PrivateRoutes):
     """Mixed into :class:`KrakenSimulator` (relies on its ``book``, ``pair``, ``accounts``)."""
 
+    public_fills: list[tuple[str, list]]  # set by KrakenSimulator
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.overlay = BookOverlay()
@@ -210,7 +212,7 @@ class StreamRoutes(PrivateRoutes):
                 }
             )
             if channel == "trade":  # from now on: the fills after this point
-                session.views[("trade", symbol)] = len(self.public_fills)  # type: ignore
+                session.views[("trade", symbol)] = len(self.public_fills)
             if channel == "book":
                 self._send_book(session, p, symbol, snapshot=True)
             elif channel == "ticker":
@@ -273,9 +275,9 @@ class StreamRoutes(PrivateRoutes):
         )
 
     def _send_trades(self, session: Session, p: PairDef, symbol: str) -> None:
-        start = session.views.get(("trade", symbol), len(self.public_fills))  # type: ignore
-        fills = self.public_fills[start:]  # type: ignore[index]
-        session.views[("trade", symbol)] = len(self.public_fills)  # type: ignore[assignment]
+        start = session.views.get(("trade", symbol), len(self.public_fills))
+        fills = self.public_fills[start:]
+        session.views[("trade", symbol)] = len(self.public_fills)
         rows = [
             {
                 "symbol": symbol,
@@ -299,7 +301,7 @@ class StreamRoutes(PrivateRoutes):
         top = (bids[0] if bids else None, asks[0] if asks else None)
         if type_ == "update" and session.views.get(("ticker", symbol)) == top:
             return
-        session.views[("ticker", symbol)] = top  # type: ignore[assignment]
+        session.views[("ticker", symbol)] = top
         t = self._ticker(p)  # type: ignore[attr-defined]
         d, lot = p.pair_decimals, p.lot_decimals
         row = {
@@ -348,7 +350,7 @@ class StreamRoutes(PrivateRoutes):
         account = session.account
         if channel == "executions":
             rows = {o.txid: self._execution(o) for o in account.orders.values()}
-            session.views[("executions", "")] = rows  # type: ignore[assignment]
+            session.views[("executions", "")] = rows
             live = [
                 r
                 for r in rows.values()
@@ -362,7 +364,7 @@ class StreamRoutes(PrivateRoutes):
             )
         else:
             balances = self._balances(account)
-            session.views[("balances", "")] = balances  # type: ignore[assignment]
+            session.views[("balances", "")] = balances
             data = [self._balance_row(code, v) for code, v in sorted(balances.items())]
             session.send(
                 None,
@@ -381,11 +383,11 @@ class StreamRoutes(PrivateRoutes):
     def _private_update(self, session: Session, channel: str) -> None:
         account = session.account
         if channel == "executions":
-            old = session.views.get(("executions", ""), {})
+            old: dict[str, Any] = session.views.get(("executions", ""), {})
             rows = {o.txid: self._execution(o) for o in account.orders.values()}
             changed = []
             for txid, row in rows.items():
-                before = old.get(txid)  # type: ignore[union-attr]
+                before = old.get(txid)
                 if before is None or {k: v for k, v in before.items() if k != "timestamp"} != {
                     k: v for k, v in row.items() if k != "timestamp"
                 }:
@@ -393,18 +395,20 @@ class StreamRoutes(PrivateRoutes):
                     if before is not None and row["cum_qty"] != before["cum_qty"]:
                         exec_type = "trade" if row["order_status"] != "filled" else "filled"
                     changed.append({**row, "exec_type": exec_type})
-            session.views[("executions", "")] = rows  # type: ignore[assignment]
+            session.views[("executions", "")] = rows
             if changed:
                 session.send(
                     None, raw=dumps({"channel": "executions", "type": "update", "data": changed})
                 )
         else:
-            old = session.views.get(("balances", ""), {})
+            old_balances: dict[str, Any] = session.views.get(("balances", ""), {})
             balances = self._balances(account)
             changed = [
-                self._balance_row(c, v) for c, v in sorted(balances.items()) if old.get(c) != v
-            ]  # type: ignore[union-attr]
-            session.views[("balances", "")] = balances  # type: ignore[assignment]
+                self._balance_row(c, v)
+                for c, v in sorted(balances.items())
+                if old_balances.get(c) != v
+            ]
+            session.views[("balances", "")] = balances
             if changed:
                 session.send(
                     None, raw=dumps({"channel": "balances", "type": "update", "data": changed})
