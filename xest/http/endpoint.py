@@ -6,10 +6,22 @@ transport does pooling, caching, limiting, retries, signing calls and error typi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import attrs
+
+from xest import errors
+
+# ``{name}`` in a path: a parameter filled from the call's params (letters, digits, ``_``).
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def path_names(path: str) -> tuple[str, ...]:
+    """The ``{name}`` placeholders of a path template, in order."""
+    return tuple(_PLACEHOLDER.findall(path))
 
 
 @attrs.frozen
@@ -19,7 +31,14 @@ class Endpoint:
     ``cost`` is what one call spends from the rate-limit ``bucket`` (Kraken counter points,
     Binance request weight). ``ttl`` is how long an answer may be served from the shared cache,
     in seconds; ``None`` means never cached. Signed endpoints are never cached, whatever ``ttl``
-    says. ``retry`` says whether a lost answer may be retried blindly: true for reads only.
+    says. ``retry`` says whether a lost answer may be retried blindly: true by default for
+    GET/HEAD only; give ``retry=True`` to a POST that only reads (many exchanges read private
+    data by POST), never to one that changes state.
+
+    ``path`` may hold ``{name}`` placeholders (``"/api/v2/ticker/{pair}/"``): each is filled
+    from the call's parameter of that name, URL-escaped (``/`` included), and that parameter
+    is not sent again in the query or body. A missing one raises BadRequest. The filled path is
+    what is sent, cached under and logged.
     """
 
     name: str
@@ -38,6 +57,33 @@ class Endpoint:
     @property
     def cacheable(self) -> bool:
         return bool(self.ttl) and not self.signed and self.method == "GET"
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        """The names of the ``{name}`` placeholders in ``path`` (empty for a fixed path)."""
+        return path_names(self.path)
+
+    def fill(self, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The path with its placeholders filled from ``params``, and the params left over.
+
+        ``fill({"pair": "btcusd", "limit": 5})`` on ``/ticker/{pair}/`` gives
+        ``("/ticker/btcusd/", {"limit": 5})``. Values are URL-escaped; a missing or ``None``
+        value raises BadRequest naming it."""
+        if "{" not in self.path:
+            return self.path, dict(params)
+        rest = dict(params)
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            given = rest.pop(name, None)
+            if given is None or given == "":
+                raise errors.BadRequest(
+                    f"{self.name} needs the path parameter {name!r} ({self.method} {self.path}); "
+                    f"pass it in params, e.g. {{{name!r}: ...}}"
+                )
+            return quote(str(given), safe="")
+
+        return _PLACEHOLDER.sub(value, self.path), rest
 
 
 @attrs.frozen

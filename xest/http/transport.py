@@ -182,7 +182,8 @@ class Transport:
     ) -> Response:
         started = time.monotonic()
         query = canonical_query(prepared.params)
-        key = cache_key(self.exchange, self.base_url, endpoint.path, query)
+        # The filled path (``/ticker/btcusd/``), not the template: one entry per pair.
+        key = cache_key(self.exchange, self.base_url, prepared.url[len(self.base_url) :], query)
         answer = self.response_cache.get(key)
         if answer is not None:
             return self._from_cache(endpoint, prepared, answer, started)
@@ -417,11 +418,12 @@ class Transport:
         )
 
     def _prepare(self, endpoint: Endpoint, params: Mapping[str, Any] | None) -> PreparedRequest:
-        clean = {k: _wire(v) for k, v in (params or {}).items() if v is not None}
+        path, rest = endpoint.fill(params or {})
+        clean = {k: _wire(v) for k, v in rest.items() if v is not None}
         return PreparedRequest(
             method=endpoint.method,
-            url=self.base_url + endpoint.path,
-            path=self._base_path + endpoint.path,
+            url=self.base_url + path,
+            path=self._base_path + path,
             params=clean,
         )
 

@@ -18,7 +18,7 @@ from xest.testing.server import LoopbackServer, SimRequest, SimResponse, _Handle
 __all__ = ["FaultProxy", "RecordingMixin", "ReplayServer"]
 
 # Hop-by-hop and framing headers: the loopback server writes its own.
-_DROP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
+_DROP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server"}
 
 
 class RecordingMixin:
@@ -57,7 +57,12 @@ class RecordingMixin:
 
 
 class FaultProxy(RecordingMixin, LoopbackServer):
-    """Forwards to ``upstream`` (a base URL on loopback), with faults queued by :meth:`inject`."""
+    """Forwards to ``upstream`` (a base URL on loopback), with faults queued by :meth:`inject`.
+
+    What it changes on the way: nothing in the request but the hop-by-hop and framing headers
+    (``Connection``, ``Keep-Alive``, ``Transfer-Encoding``, ``Content-Length``, rewritten for
+    the forwarded body); ``Host`` is passed through unchanged. In the answer it drops the same
+    headers plus ``Server``; the upstream's ``Date`` is kept (it is the upstream's clock)."""
 
     exchange = "proxy"
 
@@ -76,7 +81,9 @@ class FaultProxy(RecordingMixin, LoopbackServer):
         target = self.upstream_prefix + request.path
         if request.query_string:
             target += "?" + request.query_string
-        headers = {k: v for k, v in request.headers.items() if k not in _DROP and k != "host"}
+        # Host is kept as the client sent it (the proxy's address): a connector whose signature
+        # covers the host must verify upstream exactly as it would without the proxy.
+        headers = {k: v for k, v in request.headers.items() if k not in _DROP}
         conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, self.timeout)
         try:
             conn.request(

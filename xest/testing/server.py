@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import email.utils
 import json
+import re
 import socket
 import struct
 import threading
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import attrs
 
@@ -28,7 +30,13 @@ __all__ = ["Fault", "LoopbackServer", "SimRequest", "SimResponse", "route"]
 
 
 def route(method: str, path: str) -> Callable[[Callable], Callable]:
-    """Mark a simulator method as the handler of ``method path``."""
+    """Mark a simulator method as the handler of ``method path``.
+
+    ``path`` may hold ``{name}`` placeholders, as :class:`xest.http.Endpoint` paths do:
+    ``@route("GET", "/api/v2/ticker/{pair}/")`` matches ``/api/v2/ticker/btcusd/`` and the
+    handler finds ``request.path_params["pair"] == "btcusd"`` (URL-unescaped; also in
+    ``request.params``). A placeholder matches one path segment; exact paths win over templates.
+    """
 
     def mark(func: Callable) -> Callable:
         func.__sim_routes__ = [*getattr(func, "__sim_routes__", []), (method.upper(), path)]
@@ -46,11 +54,12 @@ class SimRequest:
     headers: dict[str, str]  # lower-case names
     query: dict[str, str]
     form: dict[str, str]
+    path_params: dict[str, str] = attrs.field(factory=dict)  # from a ``{name}`` route
 
     @property
     def params(self) -> dict[str, str]:
-        """Query and form parameters together (the form wins on a clash)."""
-        return {**self.query, **self.form}
+        """Path, query and form parameters together (the form wins on a clash, then the query)."""
+        return {**self.path_params, **self.query, **self.form}
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
@@ -177,6 +186,7 @@ class LoopbackServer:
 
     exchange: ClassVar[str] = ""
     _routes: ClassVar[dict[tuple[str, str], str]] = {}
+    _templates: ClassVar[tuple[tuple[str, re.Pattern[str], str], ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -185,6 +195,11 @@ class LoopbackServer:
             for key in getattr(value, "__sim_routes__", ()):
                 routes[key] = name
         cls._routes = routes
+        cls._templates = tuple(
+            (method, _template_pattern(path), name)
+            for (method, path), name in routes.items()
+            if "{" in path
+        )
 
     def __init__(self, port: int = 0, *, clock_offset: float = 0.0) -> None:
         self.port = port
@@ -273,6 +288,14 @@ class LoopbackServer:
     def handle(self, request: SimRequest) -> SimResponse:
         name = self._routes.get((request.method, request.path))
         if name is None:
+            for method, pattern, candidate in self._templates:
+                found = pattern.fullmatch(request.path) if method == request.method else None
+                if found is not None:
+                    captured = {k: unquote(v) for k, v in found.groupdict().items()}
+                    request = attrs.evolve(request, path_params=captured)
+                    name = candidate
+                    break
+        if name is None:
             return self.not_found(request)
         result = getattr(self, name)(request)
         return result if isinstance(result, SimResponse) else SimResponse(result)
@@ -311,10 +334,24 @@ class LoopbackServer:
         _write(h, response)
 
 
+def _template_pattern(path: str) -> re.Pattern[str]:
+    """``/ticker/{pair}/`` → a pattern capturing ``pair`` from one path segment."""
+    parts = re.split(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", path)
+    pattern = "".join(
+        re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts)
+    )
+    return re.compile(pattern)
+
+
 def _write(h: _Handler, response: SimResponse) -> None:
     data = response.encode()
-    h.send_response(response.status)
+    h.send_response_only(response.status)
+    h.send_header("Server", h.version_string())
     headers = {"Content-Type": "application/json", **response.headers}
+    if not any(name.lower() == "date" for name in headers):
+        # The simulated exchange's clock (``clock_offset`` included), as a real server's Date
+        # is its own: a connector with no time endpoint reads the remote clock from it.
+        headers["Date"] = email.utils.formatdate(h.server.owner.now(), usegmt=True)
     for name, value in headers.items():
         h.send_header(name, value)
     h.send_header("Content-Length", str(len(data)))
