@@ -8,6 +8,8 @@ contain secrets (keys, signatures, signed bodies).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 __all__ = [
     "AuthenticationError",
     "BadRequest",
@@ -15,6 +17,7 @@ __all__ = [
     "BadSymbol",
     "ConfigError",
     "DuplicateOrder",
+    "ErrorTable",
     "ExchangeError",
     "ExchangeUnavailable",
     "GatewayError",
@@ -162,3 +165,61 @@ class RateLimited(NetworkError):
 
 class InvalidNonce(NetworkError):
     """The nonce or timestamp was refused (not increasing, or outside the receive window)."""
+
+
+ErrorRule = tuple[type[XestError], str]  # (the class to raise, what the user should do)
+
+
+class ErrorTable:
+    """An exchange's error codes mapped onto xest errors, declared once.
+
+    ``exact`` maps whole codes (``-2010``, ``"EOrder:Unknown order"``) to ``(class, advice)``;
+    ``prefixes`` maps code prefixes (``"EOrder:"``) to the same, and the longest matching prefix
+    wins whatever the declaration order; ``default`` is used when nothing matches. ``advice``
+    says what to do and ends up in the message (``"<said>: <advice>"``)::
+
+        TABLE = ErrorTable(
+            "kraken",
+            exact={"EOrder:Unknown order": (OrderNotFound, "check the order id")},
+            prefixes=[("EOrder:", InvalidOrder, "fix the order and try again")],
+        )
+        raise TABLE.error("EOrder:Unknown order", "Kraken says EOrder:Unknown order")
+    """
+
+    def __init__(
+        self,
+        exchange: str,
+        exact: Mapping[object, ErrorRule] | None = None,
+        prefixes: Iterable[tuple[str, type[XestError], str]] = (),
+        default: ErrorRule = (ExchangeError, "the exchange refused the request"),
+    ) -> None:
+        self.exchange = exchange
+        self.exact: dict[object, ErrorRule] = dict(exact or {})
+        rules = ((prefix, (cls, advice)) for prefix, cls, advice in prefixes)
+        self.prefixes: tuple[tuple[str, ErrorRule], ...] = tuple(
+            sorted(rules, key=lambda rule: -len(rule[0]))
+        )
+        self.default = default
+
+    def classify(self, code: object) -> ErrorRule:
+        """``(class, advice)`` for ``code``: an exact entry, else the longest prefix, else the
+        default."""
+        try:
+            return self.exact[code]
+        except (KeyError, TypeError):
+            pass
+        text = str(code)
+        for prefix, rule in self.prefixes:
+            if text.startswith(prefix):
+                return rule
+        return self.default
+
+    def __contains__(self, code: object) -> bool:
+        return self.classify(code) is not self.default
+
+    def error(self, code: object, said: str, **extra: object) -> XestError:
+        """The error for ``code``: message ``"<said>: <advice>"``, ``.code`` = ``code``;
+        ``extra`` goes to the class (``retry_after=`` for RateLimited)."""
+        cls, advice = self.classify(code)
+        message = f"{said}: {advice}" if advice else said
+        return cls(message, exchange=self.exchange, code=code, **extra)  # type: ignore[arg-type]

@@ -10,7 +10,6 @@ __all__ = ["Client", "open"]
 
 import os
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -21,7 +20,6 @@ from xest.accounts import env_name
 from xest.clock import RemoteClock
 from xest.connector import Connector
 from xest.credentials import Credentials
-from xest.http import Transport
 from xest.models import (
     Balance,
     Candle,
@@ -85,15 +83,7 @@ def open(
         if simulator is not None:
             simulator.stop()
         raise
-    clock = RemoteClock(resolution=cls.time_resolution.total_seconds())
-    transport = Transport(
-        cls.exchange,
-        url,
-        rate_limits=cls.rate_limits,
-        cache=cache,
-        clock=clock,
-        **transport_options,
-    )
+    transport = cls.make_transport(url, cache=cache, **transport_options)
     connector = cls(transport, credentials)
     if simulator is not None and hasattr(simulator, "stream_urls"):
         connector.use_stream_urls(simulator.stream_urls())
@@ -101,7 +91,7 @@ def open(
         connector.use_stream_urls(stream_urls)
     elif url.rstrip("/") != cls.default_url.rstrip("/"):
         connector.use_stream_urls({})  # REST elsewhere: never stream from the real exchange
-    return Client(connector, clock=clock, simulator=simulator)
+    return Client(connector, simulator=simulator)
 
 
 def _credentials(
@@ -127,9 +117,8 @@ class Client:
     leaving it stops its agents and the simulator it started, if any.
     """
 
-    def __init__(self, connector: Connector, *, clock: RemoteClock, simulator: Any = None) -> None:
+    def __init__(self, connector: Connector, *, simulator: Any = None) -> None:
         self.connector = connector
-        self.clock = clock
         self.simulator = simulator
         self._agents: list[Any] = []
         self._exchange_agent: ExchangeAgent | None = None
@@ -139,6 +128,13 @@ class Client:
 
     def __repr__(self) -> str:
         return f"<xest.Client {self.name} at {self.url}>"
+
+    @property
+    def clock(self) -> RemoteClock:
+        """The exchange's remote clock (owned by the transport, fed by every server_time())."""
+        clock = self.connector.transport.clock
+        assert clock is not None  # every connector's transport has one (Connector.__init__)
+        return clock
 
     @property
     def name(self) -> str:
@@ -152,7 +148,7 @@ class Client:
             if self._exchange_agent is None:
                 from xest.agents.exchange import ExchangeAgent
 
-                self._exchange_agent = self.add_agent(ExchangeAgent(self))
+                self._exchange_agent = self.add_agent(ExchangeAgent(self.connector))
             return self._exchange_agent
 
     @property
@@ -163,7 +159,10 @@ class Client:
             if self._account_agent is None and self.connector.credentials is not None:
                 from xest.agents.account import AccountAgent
 
-                options: dict[str, Any] = {"clock": self.clock, "refresh_clock": self.server_time}
+                options: dict[str, Any] = {
+                    "clock": self.clock,
+                    "refresh_clock": self.connector.server_time,
+                }
                 if "orders" in self.connector.streams:
                     # Order changes as the exchange pushes them; polling stays as the net.
                     from xest.agents.account_streams import StreamingAccountAgent
@@ -224,11 +223,7 @@ class Client:
 
     def server_time(self) -> ServerTime:
         """The exchange's clock reading; every reading also feeds the remote-clock estimate."""
-        sent = time.monotonic()
-        reading = self.connector.server_time()
-        received = time.monotonic()
-        self.clock.observe(reading.time, sent, received, resolution=reading.resolution)
-        return reading
+        return self.connector.server_time()
 
     def markets(self) -> list[Market]:
         return self.connector.markets()

@@ -10,7 +10,7 @@ equality so two readings of the same state compare equal.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
@@ -107,6 +107,22 @@ def _symbol(instance: Any, attribute: attrs.Attribute, value: str) -> None:
     base, sep, quote = value.partition("/")
     if not sep or not base or not quote or "/" in quote:
         raise ValueError(f"{attribute.name} must be a unified symbol like 'BTC/USD', got {value!r}")
+
+
+def _names(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """``Market.ids``: a mapping of name kinds to names, e.g. ``{"altname": "XBTUSD"}``."""
+    if isinstance(value, Mapping):
+        found = dict(value)
+    elif isinstance(value, set | frozenset | str):
+        raise TypeError(
+            f"Market.ids must map the kind of each name to the name, e.g. "
+            f"{{'altname': 'XBTUSD'}}; got a {type(value).__name__}"
+        )
+    else:
+        found = dict(value)
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in found.items()):
+        raise TypeError(f"Market.ids keys and values must be strings, got {found!r}")
+    return found
 
 
 def _raw() -> Any:
@@ -215,7 +231,10 @@ class Market:
     """A tradable pair, with what the exchange accepts for prices and amounts.
 
     ``id`` is the exchange's own name (Kraken ``XXBTZUSD``, Binance ``BTCUSDT``); ``ids`` keeps
-    other names the exchange uses for it (Kraken ``altname``, ``wsname``).
+    the other names the exchange uses for it, as a mapping from what the name is to the name:
+    ``{"altname": "XBTUSD", "wsname": "XBT/USD"}`` (any mapping, or pairs, of strings; a set is
+    refused: the kind of each name is part of the data). ``Connector.market()`` finds a market
+    by its symbol, its id or any of these names.
     """
 
     symbol: str = attrs.field(validator=_symbol)
@@ -236,7 +255,7 @@ class Market:
     min_cost: Decimal | None = _opt_money_field(validator=_non_negative)
     market_min_amount: Decimal | None = _opt_money_field(validator=_non_negative)
     market_max_amount: Decimal | None = _opt_money_field(validator=_non_negative)
-    ids: Mapping[str, str] = attrs.field(factory=dict, converter=dict, eq=False, hash=False)
+    ids: Mapping[str, str] = attrs.field(factory=dict, converter=_names, eq=False, hash=False)
     raw: Any = _raw()
 
     def round_price(self, price: Any, rounding: str = ROUND_HALF_EVEN) -> Decimal:

@@ -15,7 +15,7 @@ def _problem(cls: Any) -> str | None:
         return f"{cls!r} is not a subclass of xest.connector.Connector"
     if not cls.exchange or not cls.exchange.replace("_", "").replace("-", "").isalnum():
         return f"{cls.__name__}.exchange must be a short name like 'kraken'"
-    missing = [c for c in cls.capabilities if getattr(cls, c) is getattr(Connector, c)]
+    missing = cls.unimplemented()
     if missing:
         return f"{cls.__name__} declares {', '.join(sorted(missing))} but does not implement it"
     return None

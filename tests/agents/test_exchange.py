@@ -73,7 +73,9 @@ def test_unreachable_exchange_reads_unknown_then_recovers(client, sim):
 def test_status_goes_unknown_when_polls_stop(client, sim):
     """Staleness by silence: a stopped (or stuck) agent does not keep saying online."""
     now = [0.0]
-    agent = ExchangeAgent(client, status_interval=5, time_interval=5, monotonic=lambda: now[0])
+    agent = ExchangeAgent(
+        client.connector, status_interval=5, time_interval=5, monotonic=lambda: now[0]
+    )
     agent.poll()
     assert agent.status is Status.ONLINE
     now[0] += 19  # up to three intervals and a bit: still trusted (grace for the next poll)
@@ -84,7 +86,7 @@ def test_status_goes_unknown_when_polls_stop(client, sim):
 
 
 def test_faults_are_recorded_and_retried(client, sim):
-    agent = ExchangeAgent(client, status_interval=60, time_interval=60)
+    agent = ExchangeAgent(client.connector, status_interval=60, time_interval=60)
     sim.inject(Fault.reset(), Fault.html(), Fault.truncated(), path="/status")
     for _ in range(3):
         [observation] = agent.poll("status")
@@ -114,7 +116,9 @@ def test_estimated_server_time_tracks_a_skewed_exchange(fake):
 
 
 def test_clock_jump_is_an_event_and_the_estimate_follows(client, sim):
-    agent = ExchangeAgent(client, status_interval=60, time_interval=60, jump_threshold=0.1)
+    agent = ExchangeAgent(
+        client.connector, status_interval=60, time_interval=60, jump_threshold=0.1
+    )
     for _ in range(3):
         agent.poll("time")
     assert agent.events("clock_jump") == ()
@@ -152,7 +156,7 @@ def test_agent_skips_what_the_connector_cannot_do(sim, fake, monkeypatch):
 
 
 def test_market_listing_changes_are_events(client, sim):
-    agent = ExchangeAgent(client, status_interval=60, time_interval=60)
+    agent = ExchangeAgent(client.connector, status_interval=60, time_interval=60)
     assert agent.markets is None and "markets" not in agent.tasks
     agent.configure(markets_interval=60)
     agent.poll("markets")

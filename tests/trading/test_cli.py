@@ -82,7 +82,8 @@ def test_order_json_with_yes_and_rounding_note(sim, on_sim):
     )
     assert code == 0, err
     data = json.loads(out)  # nothing but JSON on stdout
-    assert (data["amount"], data["price"], data["side"]) == ("0.1234", "40000.0", "sell")
+    # The price goes on the wire in plain digits (40000.0 → 40000); the exchange echoes them.
+    assert (data["amount"], data["price"], data["side"]) == ("0.1234", "40000", "sell")
     assert "amount 0.123456 -> 0.1234" in err
     assert len(sim.by_client(data["client_id"])) == 1
 

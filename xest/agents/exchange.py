@@ -1,6 +1,7 @@
 """The exchange agent: an exchange's status and clock, watched in the background.
 
-It polls the connector's ``status`` and ``server_time`` through the facade, remembers what it
+It polls the connector's ``status`` and ``server_time`` (which feed the transport's remote
+clock), remembers what it
 saw, and answers "what is the exchange doing now, and what time is it there?" honestly: the
 status reads ``unknown`` once polls have been missed, and the server time is an estimate with
 its error bound (:class:`xest.clock.RemoteClock`).
@@ -25,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from xest.agents.base import Agent, Observation
-from xest.clock import Estimate
+from xest.clock import Estimate, RemoteClock
 from xest.models import ExchangeStatus, Market, Status
 
 if TYPE_CHECKING:
-    from xest.facade import Client
+    from xest.connector import Connector
 
 __all__ = ["CLOCK_JUMP", "MARKETS", "STATUS", "ExchangeAgent", "ExchangeState"]
 
@@ -78,7 +79,7 @@ class ExchangeAgent(Agent):
 
     def __init__(
         self,
-        client: Client,
+        connector: Connector,
         *,
         status_interval: float = 10.0,
         time_interval: float = 30.0,
@@ -88,23 +89,29 @@ class ExchangeAgent(Agent):
         markets_interval: float | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(client.name, history=history, stale_after=stale_after, monotonic=monotonic)
-        self.client = client
+        super().__init__(
+            connector.exchange, history=history, stale_after=stale_after, monotonic=monotonic
+        )
+        self.connector = connector
+        clock = connector.transport.clock
+        if clock is None:
+            raise ValueError(f"{connector!r} has a transport without a remote clock")
+        self.clock: RemoteClock = clock
         self.jump_threshold = jump_threshold
         self._state_lock = threading.RLock()
         self._reported: ExchangeStatus | None = None
         self._effective = Status.UNKNOWN
         self._since: datetime | None = None
         self._markets: dict[str, Market] | None = None
-        if "status" in client.capabilities:
-            self.add_task("status", client.status, status_interval)
-        if "server_time" in client.capabilities:
+        if "status" in connector.capabilities:
+            self.add_task("status", connector.status, status_interval)
+        if "server_time" in connector.capabilities:
             self.add_task("time", self._read_clock, time_interval)
-        if markets_interval is not None and "markets" in client.capabilities:
-            self.add_task("markets", client.markets, markets_interval)
+        if markets_interval is not None and "markets" in connector.capabilities:
+            self.add_task("markets", connector.markets, markets_interval)
 
     def __str__(self) -> str:
-        # ``client.exchange`` used to be the exchange's name: keep f-strings reading naturally.
+        # ``client.exchange`` is this agent: f-strings of it read the exchange's name.
         return self.name
 
     def configure(
@@ -116,11 +123,11 @@ class ExchangeAgent(Agent):
         stale_after: int | None = None,
     ) -> ExchangeAgent:
         """Change the polling intervals or the staleness rule (also while running)."""
-        if markets_interval is not None and "markets" in self.client.capabilities:
+        if markets_interval is not None and "markets" in self.connector.capabilities:
             if "markets" in self.tasks:
                 self.set_interval("markets", markets_interval)
             else:
-                self.add_task("markets", self.client.markets, markets_interval)
+                self.add_task("markets", self.connector.markets, markets_interval)
         if status_interval is not None and "status" in self.tasks:
             self.set_interval("status", status_interval)
         if time_interval is not None and "time" in self.tasks:
@@ -135,9 +142,9 @@ class ExchangeAgent(Agent):
     # -- polling -------------------------------------------------------------------------------
 
     def _read_clock(self) -> Any:
-        clock = self.client.clock
+        clock = self.clock
         before = clock.now()
-        reading = self.client.server_time()  # feeds the clock
+        reading = self.connector.server_time()  # feeds the clock
         sample = clock.samples[-1]
         if before.error != float("inf"):
             delta = sample.offset - before.offset
@@ -166,7 +173,7 @@ class ExchangeAgent(Agent):
     def _time_next_reading(self) -> None:
         """On a coarse clock, move the next background reading onto the estimated tick: over
         a few intervals the readings bisect the uncertainty, as ``sync_clock`` does at once."""
-        clock = self.client.clock
+        clock = self.clock
         if clock.resolution < _COARSE:
             return
         estimate = clock.now()
@@ -251,8 +258,8 @@ class ExchangeAgent(Agent):
         readings go through the ``time`` task: recorded in the history, checked for jumps.
         """
         if "time" not in self.tasks:
-            raise self.client.connector.not_supported("server_time")
-        clock = self.client.clock
+            raise self.connector.not_supported("server_time")
+        clock = self.clock
         resolution = clock.resolution
         for i in range(max(readings, 1)):
             estimate = clock.now()
@@ -268,14 +275,14 @@ class ExchangeAgent(Agent):
     def _until_next_tick(self, estimate: Estimate, resolution: float, ahead: float = 0.0) -> float:
         """Seconds to wait, from ``ahead`` seconds after the estimate, so that a reading's
         midpoint lands on the exchange clock's next tick as estimated."""
-        half_trip = max(self.client.clock.samples[-1].error - resolution / 2, 0.0)
+        half_trip = max(self.clock.samples[-1].error - resolution / 2, 0.0)
         server_now = estimate.time.timestamp() + ahead
         wait = (math.floor(server_now / resolution) + 1) * resolution - server_now - half_trip
         return wait if wait > 0.01 else wait + resolution
 
     def now(self) -> Estimate:
         """The estimated exchange time now, with its error bound and offset."""
-        return self.client.clock.now()
+        return self.clock.now()
 
     def state(self) -> ExchangeState:
         status, since = self._effective_status()

@@ -16,6 +16,7 @@ from xest import errors
 from xest.agents.live import TrackedOrder
 from xest.agents.quote import LiveQuote
 from xest.agents.tracking import Registry
+from xest.http import plain_decimal
 from xest.models import Order, OrderStatus, OrderType, Quote, Side, TimeInForce
 from xest.trading import OrderRequest, place_once, prepare_order
 
@@ -257,4 +258,4 @@ def _already_final(order: Order) -> errors.InvalidOrder:
 
 
 def _num(value: Decimal) -> str:
-    return "0" if value == 0 else f"{value.normalize():f}"
+    return plain_decimal(value)

@@ -15,8 +15,10 @@ from xest.http.endpoint import (
     SigningContext,
     WeightWindow,
 )
+from xest.http.wire import plain_decimal, wire_value
 
 if TYPE_CHECKING:
+    from xest.http.limiter import retry_after_seconds
     from xest.http.outcomes import GatewayError, decode_json
     from xest.http.transport import Transport
 
@@ -31,6 +33,9 @@ __all__ = [
     "Transport",
     "WeightWindow",
     "decode_json",
+    "plain_decimal",
+    "retry_after_seconds",
+    "wire_value",
 ]
 
 
@@ -39,4 +44,8 @@ def __getattr__(name: str) -> Any:
         from xest.http import transport
 
         return getattr(transport, name)
+    if name == "retry_after_seconds":
+        from xest.http.limiter import retry_after_seconds
+
+        return retry_after_seconds
     raise AttributeError(f"module 'xest.http' has no attribute {name!r}")

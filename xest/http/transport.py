@@ -23,6 +23,7 @@ import urllib3
 from urllib3.util.retry import Retry
 
 from xest import errors
+from xest.clock import RemoteClock
 from xest.credentials import Credentials
 from xest.http.cache import CachedAnswer, ResponseCache, cache_key, canonical_query
 from xest.http.endpoint import (
@@ -43,6 +44,7 @@ from xest.http.outcomes import (
     try_decode,
 )
 from xest.http.storage import fork_generation
+from xest.http.wire import wire_value
 
 __all__ = ["GatewayError", "Transport", "decode_json", "pool"]
 
@@ -99,7 +101,7 @@ class Transport:
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
         retries: int = 3,
-        clock: Any = None,
+        clock: RemoteClock | None = None,
         max_wait: float = DEFAULT_MAX_WAIT,
         backoff: float = 0.25,
         response_cache: ResponseCache | None = None,
@@ -419,7 +421,7 @@ class Transport:
 
     def _prepare(self, endpoint: Endpoint, params: Mapping[str, Any] | None) -> PreparedRequest:
         path, rest = endpoint.fill(params or {})
-        clean = {k: _wire(v) for k, v in rest.items() if v is not None}
+        clean = {k: wire_value(v) for k, v in rest.items() if v is not None}
         return PreparedRequest(
             method=endpoint.method,
             url=self.base_url + path,
@@ -453,14 +455,6 @@ def _wire_request(req: PreparedRequest) -> tuple[str, str, bytes | None, dict[st
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
     url = req.url + (f"?{query}" if query else "")
     return req.method, url, body.encode() if body is not None else None, headers
-
-
-def _wire(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        raise TypeError(f"float parameter {value!r}: pass a Decimal or a string")
-    return str(value)
 
 
 def _timeouts(

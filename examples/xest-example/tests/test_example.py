@@ -36,14 +36,26 @@ def test_signature_covers_timestamp_method_path_and_query():
     }
 
 
-def test_a_stale_timestamp_is_an_invalid_nonce(sim):
+def test_a_stale_timestamp_resyncs_the_clock_and_a_read_is_sent_again(sim):
     key, secret = sim.demo_credentials()
     sim.clock_offset = 60  # the exchange's clock runs a minute ahead of ours
     with xest.open("example", url=sim.url, key=key, secret=secret, cache=False) as client:
-        with pytest.raises(errors.InvalidNonce, match="TIMESTAMP_OUT_OF_WINDOW"):
-            client.balances()
-        client.server_time()  # the remote clock learns the offset; signing follows it
+        # Refused (TIMESTAMP_OUT_OF_WINDOW → InvalidNonce): the base Connector re-reads the
+        # server clock and sends the read once more, signed with the exchange's time.
         assert client.balances()["USD"].free == Decimal("100000")
+        assert sim.hits["/api/v1/time"] == 1 and sim.hits["/api/v1/balances"] == 2
+        assert abs(client.clock.now().offset - 60) < 1
+
+
+def test_a_stale_timestamp_on_a_placement_is_not_sent_again(sim):
+    key, secret = sim.demo_credentials()
+    sim.clock_offset = 60
+    with xest.open("example", url=sim.url, key=key, secret=secret, cache=False) as client:
+        client.markets()
+        with pytest.raises(errors.InvalidNonce, match="TIMESTAMP_OUT_OF_WINDOW"):
+            client.connector.place_order("ETH/USD", "buy", "market", Decimal("2"))
+        assert sim.hits["/api/v1/orders"] == 1  # refused once, not resent: a POST
+        assert abs(client.clock.now().offset - 60) < 1  # but the clock is right for the next
 
 
 def test_an_unknown_interval_is_refused_before_sending(sim):

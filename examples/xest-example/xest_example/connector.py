@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from xest import errors
-from xest.connector import Connector
+from xest.connector import Connector, OrderRequest
 from xest.credentials import Credentials
 from xest.http import Endpoint, PreparedRequest, Response, SigningContext, WeightWindow
 from xest.models import (
@@ -25,14 +25,12 @@ from xest.models import (
     Market,
     Order,
     OrderBook,
-    OrderType,
     PublicTrade,
     Quote,
     ServerTime,
     Side,
     Status,
     Ticker,
-    TimeInForce,
 )
 from xest_example.api import (
     ACCEPT,
@@ -41,7 +39,6 @@ from xest_example.api import (
     CANCEL,
     CANDLES,
     ERRORS,
-    HINTS,
     MARKETS,
     OPEN_ORDERS,
     ORDER,
@@ -121,17 +118,9 @@ class ExampleConnector(Connector):
             return
         code = str(data["error"].get("code", ""))
         message = str(data["error"].get("message", "")) or code
-        cls = self.error_class(code, response.status)
-        hint = HINTS.get(cls)
-        text = f"{message} ({code})" + (f"; {hint}" if hint else "")
-        if cls is errors.RateLimited:
-            raise errors.RateLimited(text, exchange=self.exchange, code=code)
-        raise cls(text, exchange=self.exchange, code=code)
-
-    def error_class(self, code: str, status: int) -> type[errors.XestError]:
-        if code in ERRORS:
-            return ERRORS[code]
-        return errors.ExchangeUnavailable if status >= 500 else errors.ExchangeError
+        if code not in ERRORS and response.status >= 500:
+            raise errors.ExchangeUnavailable(f"{message} ({code})", exchange=self.exchange)
+        raise ERRORS.error(code, f"{message} ({code})")
 
     # -- answers: a shape we do not know is a BadResponse, never a KeyError ---------------------
 
@@ -166,7 +155,7 @@ class ExampleConnector(Connector):
             raw=data,
         )
 
-    def server_time(self) -> ServerTime:
+    def fetch_server_time(self) -> ServerTime:
         data = self.fetch(TIME, None, "serverTime")
         return ServerTime(self.time(data["serverTime"]), self.time_resolution, raw=data)
 
@@ -212,20 +201,10 @@ class ExampleConnector(Connector):
             raw=b,
         )
 
-    def candles(
-        self,
-        symbol: str,
-        interval: str = "1m",
-        since: datetime | None = None,
-        limit: int | None = None,
+    def fetch_candles(
+        self, market: Market, interval: str, since: datetime | None, limit: int | None
     ) -> list[Candle]:
-        if interval not in self.candle_intervals:
-            raise errors.BadRequest(
-                f"interval {interval!r} is not offered; use one of "
-                + ", ".join(self.candle_intervals),
-                exchange=self.exchange,
-            )
-        market = self.market(symbol)
+        # The base checked the interval (one of candle_intervals) and the limit.
         start = int(since.timestamp() * 1000) if since else None
         params = {"market": market.id, "interval": interval, "start": start, "limit": limit}
         rows = self.rows(self.fetch(CANDLES, params), "candles")
@@ -293,31 +272,17 @@ class ExampleConnector(Connector):
     ) -> Order:
         return self._order(self.fetch(ORDER, _order_ref(order_id, client_id)))
 
-    def place_order(
-        self,
-        symbol: str,
-        side: Side | str,
-        type: OrderType | str,
-        amount: Decimal,
-        price: Decimal | None = None,
-        *,
-        time_in_force: TimeInForce | str | None = None,
-        client_id: str | None = None,
-        validate: bool = False,
-    ) -> Order:
-        market = self.market(symbol)
-        type = OrderType(type)
-        if type is OrderType.LIMIT and price is None:
-            raise errors.InvalidOrder("a limit order needs a price", exchange=self.exchange)
+    def create_order(self, request: OrderRequest, market: Market) -> Order:
+        # The base checked and rounded everything, and set a client id.
         params = {
             "market": market.id,
-            "side": Side(side).value,
-            "type": type.value,
-            "size": market.round_amount(amount),
-            "price": market.round_price(price) if price is not None else None,
-            "tif": TimeInForce(time_in_force).value if time_in_force else None,
-            "clientId": client_id,
-            "dryRun": "true" if validate else None,
+            "side": request.side.value,
+            "type": request.type.value,
+            "size": request.amount,
+            "price": request.price,
+            "tif": request.time_in_force,
+            "clientId": request.client_id,
+            "dryRun": request.validate or None,
         }
         return self._order(self.fetch(PLACE, params))
 
@@ -330,12 +295,11 @@ class ExampleConnector(Connector):
     ) -> Order:
         return self._order(self.fetch(CANCEL, _order_ref(order_id, client_id)))
 
-    def quote(
-        self, symbol: str, side: Side | str, amount: Decimal, *, valid_for: timedelta | None = None
+    def create_quote(
+        self, market: Market, side: Side, amount: Decimal, valid_for: timedelta | None
     ) -> Quote:
-        market = self.market(symbol)
         ttl = max(1, int(valid_for.total_seconds())) if valid_for else None
-        params = {"market": market.id, "side": Side(side).value, "size": amount, "ttl": ttl}
+        params = {"market": market.id, "side": side.value, "size": amount, "ttl": ttl}
         q = self.fetch(QUOTE, params, *QUOTE_KEYS)
         return Quote(
             id=q["quoteId"],

@@ -158,21 +158,31 @@ def test_resting_order_fills_when_the_price_moves(client, sim, conn):
 def test_bad_orders_fail_locally_with_no_round_trip(client, sim, conn):
     client.markets()
     before = sim.hits["/api/v3/order"]
-    with pytest.raises(errors.InvalidOrder, match="LOT_SIZE"):
+    # The base Connector cuts the amount down to LOT_SIZE's step (0.000011 → 0.00001), then
+    # refuses what the filters refuse, before anything is sent.
+    with pytest.raises(errors.InvalidOrder, match="below BTC/USDT's minimum of 5"):
         conn.place_order("BTC/USDT", "buy", "limit", D("0.000011"), D("40000"))
-    with pytest.raises(errors.InvalidOrder, match="PRICE_FILTER"):
-        conn.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000.001"))
-    with pytest.raises(errors.InvalidOrder, match="NOTIONAL"):
+    with pytest.raises(errors.InvalidOrder, match="smaller than BTC/USDT's amount step"):
+        conn.place_order("BTC/USDT", "buy", "limit", D("0.000001"), D("400000"))
+    with pytest.raises(errors.InvalidOrder, match="below BTC/USDT's minimum"):
         conn.place_order("BTC/USDT", "buy", "limit", D("0.0001"), D("40000"))
     with pytest.raises(errors.InvalidOrder, match="not trading"):
         conn.place_order("XRP/USDT", "buy", "limit", D("10"), D("0.5"))
     with pytest.raises(errors.InvalidOrder, match="GTD"):
         conn.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), time_in_force="GTD")
-    with pytest.raises(errors.InvalidOrder, match="client id"):
+    with pytest.raises(errors.InvalidOrder, match="client order id"):
         conn.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), client_id="a b")
+    with pytest.raises(errors.InvalidOrder, match="client id"):
+        conn.place_order("BTC/USDT", "buy", "limit", D("0.01"), D("40000"), client_id="a#b")
     with pytest.raises(errors.InvalidOrder, match="float"):
         conn.place_order("BTC/USDT", "buy", "limit", 0.01, D("40000"))
     assert sim.hits["/api/v3/order"] == before
+
+
+def test_off_grid_orders_are_rounded_onto_the_filters(client, sim, conn):
+    placed = conn.place_order("BTC/USDT", "buy", "limit", D("0.0100019"), D("40000.004"))
+    assert (placed.amount, placed.price) == (D("0.01"), D("40000.00"))
+    assert placed.client_id  # every placement carries a client id, to look a lost one up
 
 
 def test_exchange_refusals_are_typed(client, conn):

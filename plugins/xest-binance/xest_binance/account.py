@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from xest import errors
+from xest.connector import OrderRequest
 from xest.models import (
     Balance,
     Market,
     Order,
     OrderStatus,
     OrderType,
-    Side,
     TimeInForce,
     Trade,
-    to_decimal,
 )
 from xest_binance import endpoints as ep
 from xest_binance import parse
 from xest_binance.filters import check_order
-from xest_binance.signing import wire_value
 
 # Without a symbol, per-symbol histories scan at most this many markets (20 weight each).
 MAX_SCAN = 20
@@ -34,11 +31,10 @@ class AccountOperations:
 
     request: Any
     market: Any
-    _markets: Any
+    market_index: Any
     exchange: str
     _need_credentials: Any
     _market_by_id: Any
-    _load_markets: Any
 
     def balances(self, *, include_zero: bool = False) -> dict[str, Balance]:
         """Free and locked amounts per asset; assets with nothing are left out unless asked."""
@@ -124,54 +120,33 @@ class AccountOperations:
         trades.sort(key=lambda t: t.timestamp)
         return trades[-limit:] if limit else trades
 
-    def place_order(
-        self,
-        symbol: str,
-        side: Side | str,
-        type: OrderType | str,
-        amount: Decimal,
-        price: Decimal | None = None,
-        *,
-        time_in_force: TimeInForce | str | None = None,
-        client_id: str | None = None,
-        validate: bool = False,
-    ) -> Order:
-        """Place (or, with ``validate=True``, only test) a market or limit order.
+    def create_order(self, request: OrderRequest, m: Market) -> Order:
+        """Send a checked market or limit order (``validate``: ``/api/v3/order/test``, which
+        places nothing; the answer is an unplaced snapshot, id ``""``, status pending).
 
-        The amount and price are checked against the market's filters first: a breach raises
-        InvalidOrder naming the filter, and nothing is sent. ``validate=True`` asks Binance to
-        check the order (``/api/v3/order/test``) and returns an unplaced snapshot (id ``""``,
-        status pending).
+        The base has rounded the order onto the market's grid; the filters the model does not
+        carry (NOTIONAL's maximum, ...) are checked here: a breach raises InvalidOrder naming
+        the filter, and nothing is sent.
         """
         self._need_credentials("place_order")
-        side_, type_ = enum_value(Side, side, "side"), enum_value(OrderType, type, "type")
-        qty = decimal_value(amount, "amount")
-        px = None if price is None else decimal_value(price, "price")
-        if type_ is OrderType.MARKET and px is not None:
-            raise errors.InvalidOrder(
-                "a market order takes no price; use type='limit'", exchange=self.exchange
-            )
-        m = self.market(symbol)
+        side_, type_, qty, px = request.side, request.type, request.amount, request.price
         check_order(m, side_, type_, qty, px)
+        tif = request.time_in_force or (TimeInForce.GTC if type_ is OrderType.LIMIT else None)
+        if not _CLIENT_ID.match(request.client_id):
+            raise errors.InvalidOrder(
+                f"client id {request.client_id!r}: Binance accepts 1-36 of A-Z a-z 0-9 . : / _ -",
+                exchange=self.exchange,
+            )
         params: dict[str, Any] = {
             "symbol": m.id,
             "side": side_.value.upper(),
             "type": type_.value.upper(),
+            "timeInForce": tif,
+            "quantity": qty,
+            "price": px,
+            "newClientOrderId": request.client_id,
         }
-        tif = self._time_in_force(type_, time_in_force)
-        if tif is not None:
-            params["timeInForce"] = tif
-        params["quantity"] = wire_value(qty)
-        if px is not None:
-            params["price"] = wire_value(px)
-        if client_id is not None:
-            if not _CLIENT_ID.match(client_id):
-                raise errors.InvalidOrder(
-                    f"client id {client_id!r}: Binance accepts 1-36 of A-Z a-z 0-9 . : / _ -",
-                    exchange=self.exchange,
-                )
-            params["newClientOrderId"] = client_id
-        if validate:
+        if request.validate:
             self.request(ep.TEST_ORDER, params)
             return Order(
                 id="",
@@ -181,7 +156,7 @@ class AccountOperations:
                 status=OrderStatus.PENDING,
                 amount=qty,
                 price=px,
-                client_id=client_id,
+                client_id=request.client_id,
                 time_in_force=tif,
                 raw={},
             )
@@ -212,10 +187,8 @@ class AccountOperations:
         """The markets searched when a per-symbol history is asked for without a symbol: those
         whose base and quote assets the account both holds now, at most ``MAX_SCAN``."""
         held = set(self.balances())
-        if self._markets is None:
-            self._load_markets()
-        markets = {m.id: m for m in (self._markets or {}).values()}
-        found = [m for m in markets.values() if m.base_id in held and m.quote_id in held]
+        markets = self.market_index()
+        found = [m for m in markets if m.base_id in held and m.quote_id in held]
         return sorted(found, key=lambda m: m.symbol)
 
     def _symbols_for(self, symbol: str | None, operation: str) -> list[Market]:
@@ -230,38 +203,6 @@ class AccountOperations:
             )
         return found
 
-    def _time_in_force(self, type_: OrderType, tif: TimeInForce | str | None) -> str | None:
-        if type_ is OrderType.MARKET:
-            if tif is not None:
-                raise errors.InvalidOrder(
-                    "Binance market orders take no time in force", exchange=self.exchange
-                )
-            return None
-        value = enum_value(TimeInForce, tif or TimeInForce.GTC, "time_in_force")
-        if value is TimeInForce.GTD:
-            raise errors.InvalidOrder(
-                "Binance spot has no GTD orders; use GTC, IOC or FOK", exchange=self.exchange
-            )
-        return value.value
-
 
 def _created(order: Order) -> float:
     return order.created.timestamp() if order.created else 0.0
-
-
-def enum_value(cls: Any, value: Any, what: str, error: type = errors.InvalidOrder) -> Any:
-    if isinstance(value, cls):
-        return value
-    text = str(value).upper() if cls is TimeInForce else str(value).lower()
-    try:
-        return cls(text)
-    except ValueError:
-        choices = ", ".join(v.value for v in cls)
-        raise error(f"{what} must be one of {choices}, got {value!r}", exchange="binance") from None
-
-
-def decimal_value(value: Any, what: str, error: type = errors.InvalidOrder) -> Decimal:
-    try:
-        return to_decimal(value)
-    except (TypeError, ValueError) as exc:
-        raise error(f"{what}: {exc}", exchange="binance") from None

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from xest import errors
 from xest.connector import OPERATIONS, Connector
 from xest.credentials import Credentials
+from xest.http import PreparedRequest, Response, SigningContext
 from xest.models import (
     Candle,
     ExchangeStatus,
@@ -91,11 +91,6 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
         self.recv_window = recv_window
         self.convert_poll_interval = convert_poll_interval
         self.convert_timeout = convert_timeout
-        if getattr(transport, "clock", None) is None:
-            # Signed timestamps come from the estimated server clock; give a bare transport one.
-            from xest.clock import RemoteClock
-
-            transport.clock = RemoteClock(resolution=self.time_resolution.total_seconds())
 
     @classmethod
     def create(
@@ -108,13 +103,8 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
         convert_timeout: float = 10.0,
         **transport_options: Any,
     ) -> BinanceConnector:
-        from xest.http import Transport
-
-        transport = Transport(
-            cls.exchange, url or cls.default_url, rate_limits=cls.rate_limits, **transport_options
-        )
         return cls(
-            transport,
+            cls.make_transport(url, **transport_options),
             credentials,
             recv_window=recv_window,
             convert_poll_interval=convert_poll_interval,
@@ -123,55 +113,21 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
 
     # -- plumbing ---------------------------------------------------------------------------------
 
-    def sign(self, request: Any, credentials: Credentials, context: Any) -> None:
+    def sign(
+        self, request: PreparedRequest, credentials: Credentials, context: SigningContext
+    ) -> None:
         sign_request(
             request, credentials.key, credentials.secret, context.timestamp_ms(), self.recv_window
         )
 
-    def check_response(self, response: Any) -> None:
+    def check_response(self, response: Response) -> None:
         error = error_for(response.status, response.data, response.headers, response.endpoint.path)
         if error is not None:
             raise error
         check_shape(response.endpoint.method, response.endpoint.path, response.data)
 
-    def request(self, endpoint: Any, params: Any = None, **kw: Any) -> Any:
-        """As the base, plus: after -1021 re-read the server clock, and retry a read once."""
-        try:
-            return super().request(endpoint, params, **kw)
-        except errors.InvalidNonce:
-            if not endpoint.signed:
-                raise
-            self.resync_clock(forget=True)
-            if not endpoint.retry:
-                raise
-            return super().request(endpoint, params, **kw)
-
-    def resync_clock(self, *, forget: bool = False) -> ServerTime:
-        """Read the server time and feed it to the transport's remote clock.
-
-        ``forget`` drops the earlier readings first: after a -1021 they describe a clock the
-        exchange no longer has (it stepped), and must not outvote the fresh one."""
-        clock = self.transport.clock
-        sent = time.monotonic()
-        reading = self.server_time()
-        received = time.monotonic()
-        if forget and hasattr(clock, "forget_before"):
-            clock.forget_before(sent)
-        clock.observe(reading.time, sent, received, resolution=reading.resolution)
-        return reading
-
-    def _now(self) -> datetime:
-        return self.transport.clock.now().time
-
     def _market_by_id(self, market_id: str) -> Market | None:
-        if self._markets is None:
-            self._load_markets()
-        return (self._markets or {}).get(market_id)
-
-    def _load_markets(self) -> None:
-        markets = self.markets()
-        self._markets = {m.symbol: m for m in markets}
-        self._markets.update({m.id: m for m in markets if m.id not in self._markets})
+        return self.market_index().get(market_id)
 
     def _need_credentials(self, operation: str) -> None:
         if self.credentials is None:
@@ -192,7 +148,7 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
         status = Status.ONLINE if int(data["status"]) == 0 else Status.MAINTENANCE
         return ExchangeStatus(status=status, message=str(data.get("msg", "")), raw=data)
 
-    def server_time(self) -> ServerTime:
+    def fetch_server_time(self) -> ServerTime:
         data = self.request(ep.TIME)
         return ServerTime(
             time=parse.ms(data["serverTime"]), resolution=self.time_resolution, raw=data
@@ -239,24 +195,14 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
         )
         return parse.order_book(data, m.symbol)
 
-    def candles(
-        self,
-        symbol: str,
-        interval: str = "1m",
-        since: datetime | None = None,
-        limit: int | None = None,
+    def fetch_candles(
+        self, m: Market, interval: str, since: datetime | None, limit: int | None
     ) -> list[Candle]:
-        if interval not in KLINE_INTERVALS:
-            raise errors.BadRequest(
-                f"Binance has no {interval!r} candles; use one of {', '.join(KLINE_INTERVALS)}",
-                exchange=self.exchange,
-            )
-        m = self.market(symbol)
         params: dict[str, Any] = {"symbol": m.id, "interval": interval}
         if since is not None:
             params["startTime"] = parse.to_ms(since)
         if limit is not None:
-            params["limit"] = max(1, min(int(limit), 1000))
+            params["limit"] = min(limit, 1000)
         rows = self.request(ep.KLINES, params)
         return [parse.candle(row, m.symbol, interval) for row in rows]
 

@@ -8,11 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from xest import errors
-from xest.models import Order, Quote, Side
+from xest.http import wire_value
+from xest.models import Market, Order, Quote, Side
 from xest_binance import endpoints as ep
 from xest_binance import parse
-from xest_binance.account import decimal_value, enum_value
-from xest_binance.signing import wire_value
 
 # Convert quote lifetimes Binance offers (validTime), shortest first.
 VALID_TIMES = (("10s", 10), ("30s", 30), ("1m", 60), ("2m", 120))
@@ -25,31 +24,21 @@ class ConvertOperations:
     market: Any
     exchange: str
     _need_credentials: Any
-    _now: Any
+    server_now: Any
     convert_poll_interval: float
     convert_timeout: float
 
-    def quote(
-        self,
-        symbol: str,
-        side: Side | str,
-        amount: Decimal,
-        *,
-        valid_for: timedelta | None = None,
+    def create_quote(
+        self, m: Market, side_: Side, qty: Decimal, valid_for: timedelta | None
     ) -> Quote:
-        """A firm convert quote to buy or sell ``amount`` of the base asset of ``symbol``."""
+        """A firm convert quote to buy or sell ``qty`` of the base asset of ``m``."""
         self._need_credentials("quote")
-        side_ = enum_value(Side, side, "side", errors.InvalidQuote)
-        qty = decimal_value(amount, "amount", errors.InvalidQuote)
-        if qty <= 0:
-            raise errors.InvalidQuote(f"amount must be positive, got {qty}", exchange=self.exchange)
-        m = self.market(symbol)
         if side_ is Side.BUY:
             params = {"fromAsset": m.quote_id, "toAsset": m.base_id, "toAmount": wire_value(qty)}
         else:
             params = {"fromAsset": m.base_id, "toAsset": m.quote_id, "fromAmount": wire_value(qty)}
         params["validTime"] = _valid_time(valid_for)
-        created = self._now()
+        created = self.server_now(read=False)  # the quote's own times decide
         data = self.request(ep.CONVERT_GET_QUOTE, params)
         if not data.get("quoteId"):
             raise errors.InsufficientFunds(

@@ -13,27 +13,48 @@ from collections.abc import Mapping
 from typing import Any
 
 from xest import errors
+from xest.http import retry_after_seconds
 from xest_binance.endpoints import CONVERT_PATHS, ORDER_PATHS
 
 EXCHANGE = "binance"
 
-_AUTH = {-1022, -2014, -2015}
-_NOT_FOUND = {-2013, -2026}
-_UNAVAILABLE = {-1001, -1006, -1007, -1008, -1016}
+_AUTH = (-1022, -2014, -2015)
+_UNAVAILABLE_ADVICE = (
+    "Binance could not process the request; its outcome is unknown, check before repeating "
+    "anything that trades"
+)
+# Codes whose meaning does not depend on the message or the endpoint.
+TABLE = errors.ErrorTable(
+    EXCHANGE,
+    exact={
+        -1021: (
+            errors.InvalidNonce,
+            "the request timestamp was outside recvWindow; xest re-reads the server clock and "
+            "signs with its estimate, so retry (or raise the recv_window option)",
+        ),
+        **dict.fromkeys(
+            _AUTH,
+            (
+                errors.AuthenticationError,
+                "check the API key and secret of this account (and the key's IP whitelist)",
+            ),
+        ),
+        -1002: (errors.PermissionDenied, "enable this permission for the API key on Binance"),
+        -2013: (errors.OrderNotFound, "no such order on this account"),
+        -2026: (errors.OrderNotFound, "no such order on this account"),
+        -1121: (errors.BadSymbol, "see `xest markets binance` for the symbols"),
+        **dict.fromkeys(
+            (-1001, -1006, -1007, -1008, -1016), (errors.ExchangeUnavailable, _UNAVAILABLE_ADVICE)
+        ),
+    },
+    default=(errors.ExchangeError, ""),
+)
+# Neither a clock nor a key problem is a quote problem, whatever the convert message says.
+_NOT_CONVERT = frozenset({-1021, -1002, *_AUTH})
 _BAN_UNTIL = re.compile(r"banned until (\d{10,})")
 _PARAM = re.compile(r"[Pp]aram(?:eter)? '([^']+)'")
 _SPENT = re.compile(r"\b(already|executed|used|accepted)\b")
 _FILTER = re.compile(r"Filter failure: ([A-Z_]+)")
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            try:
-                return float(value)
-            except ValueError:
-                return None
-    return None
 
 
 def error_for(
@@ -59,37 +80,12 @@ def error_for(
 
     if status in (418, 429) or code in (-1003, -1015):
         return _rate_limited(status, code, msg, headers, now)
-    if code == -1021:
-        return errors.InvalidNonce(
-            f"{said}: the request timestamp was outside recvWindow; xest re-reads the server "
-            "clock and signs with its estimate, so retry (or raise the recv_window option)",
-            exchange=EXCHANGE,
-            code=code,
-        )
-    if code in _AUTH:
-        return errors.AuthenticationError(
-            f"{said}: check the API key and secret of this account (and the key's IP whitelist)",
-            exchange=EXCHANGE,
-            code=code,
-        )
-    if code == -1002:
-        return errors.PermissionDenied(
-            f"{said}: enable this permission for the API key on Binance",
-            exchange=EXCHANGE,
-            code=code,
-        )
-    if path in CONVERT_PATHS:
+    if path in CONVERT_PATHS and code not in _NOT_CONVERT:
         quote_error = _convert_error(code, msg, said)
         if quote_error is not None:
             return quote_error
-    if code in _NOT_FOUND:
-        return errors.OrderNotFound(
-            f"{said}: no such order on this account", exchange=EXCHANGE, code=code
-        )
-    if code == -1121:
-        return errors.BadSymbol(
-            f"{said}: see `xest markets binance` for the symbols", exchange=EXCHANGE, code=code
-        )
+    if code in TABLE.exact:
+        return TABLE.error(code, said)
     if code == -2010:
         return _order_rejected(code, msg, said)
     if code == -2011:
@@ -111,12 +107,9 @@ def error_for(
         what = f"parameter {found.group(1)!r}" if found else "a parameter"
         cls = errors.InvalidOrder if path in ORDER_PATHS else errors.BadRequest
         return cls(f"{said}: fix {what}", exchange=EXCHANGE, code=code)
-    if code in _UNAVAILABLE or status >= 500:
+    if status >= 500:
         return errors.ExchangeUnavailable(
-            f"{said}: Binance could not process the request; its outcome is unknown, check "
-            "before repeating anything that trades",
-            exchange=EXCHANGE,
-            code=code,
+            f"{said}: {_UNAVAILABLE_ADVICE}", exchange=EXCHANGE, code=code
         )
     return errors.ExchangeError(said, exchange=EXCHANGE, code=code)
 
@@ -162,7 +155,7 @@ def _rate_limited(
     status: int, code: int | None, msg: str, headers: Mapping[str, str], now: float | None
 ) -> errors.RateLimited:
     now = time.time() if now is None else now
-    retry_after = _retry_after(headers)
+    retry_after = retry_after_seconds(headers)
     ban_until: float | None = None
     if status == 418 or "banned until" in msg:
         found = _BAN_UNTIL.search(msg)

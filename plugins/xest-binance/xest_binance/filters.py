@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from xest import errors
+from xest.http import plain_decimal as _plain
 from xest.models import Market, OrderType, Side
 
 
@@ -52,11 +53,6 @@ def market_limits(filters: Iterable[Mapping[str, Any]]) -> dict[str, Decimal | N
         "market_max_amount": _positive(market_lot.get("maxQty")),
         "min_cost": _positive(notional.get("minNotional")),
     }
-
-
-def _plain(value: Decimal) -> str:
-    """A number as people write it: no exponent, no trailing zeros."""
-    return format(value.normalize(), "f")
 
 
 def _fail(market: Market, name: str, problem: str) -> errors.InvalidOrder:

@@ -12,27 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
+
+from xest.http import wire_value
 
 API_KEY_HEADER = "X-MBX-APIKEY"
 DEFAULT_RECV_WINDOW = 5000  # ms, Binance's own default
 MAX_RECV_WINDOW = 60000  # ms, Binance refuses more
-
-
-def wire_value(value: Any) -> str:
-    """A parameter value as Binance expects it: Decimals in plain notation, booleans lower case."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        raise TypeError(f"float parameter {value!r}: pass a Decimal or a string")
-    if isinstance(value, Decimal):
-        text = format(value, "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return text or "0"
-    return str(value)
 
 
 def encode_params(params: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> str:

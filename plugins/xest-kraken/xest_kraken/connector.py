@@ -11,10 +11,13 @@ import logging
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xest import errors
 from xest.connector import OPERATIONS, Connector
+from xest.credentials import Credentials
+from xest.http import Endpoint, PreparedRequest, Response, SigningContext
+from xest.markets import MarketIndex
 from xest.models import (
     Candle,
     ExchangeStatus,
@@ -24,11 +27,15 @@ from xest.models import (
     ServerTime,
     Status,
     Ticker,
+    TimeInForce,
 )
 from xest_kraken import endpoints as ep
 from xest_kraken import parse, quotes, signing
 from xest_kraken.errors import check_payload
 from xest_kraken.trading import KrakenTrading, unix
+
+if TYPE_CHECKING:
+    from xest.http.transport import Transport
 
 log = logging.getLogger("xest.kraken")
 
@@ -49,14 +56,14 @@ class KrakenConnector(KrakenTrading, Connector):
     capabilities = frozenset(OPERATIONS)  # every operation xest defines
     rate_limits = ep.rate_limits()
     time_resolution = timedelta(seconds=1)
-    candle_intervals = tuple(ep.INTERVALS)
+    candle_intervals = ep.INTERVALS
+    order_time_in_force = frozenset({TimeInForce.GTC, TimeInForce.IOC})
     quote_validity = timedelta(seconds=quotes.DEFAULT_VALIDITY_SECONDS)
     streams = frozenset({"ticker", "book", "trades", "orders", "balances"})
     stream_urls = {"public": "wss://ws.kraken.com/v2", "private": "wss://ws-auth.kraken.com/v2"}
 
-    def __init__(self, transport: Any, credentials: Any = None) -> None:
+    def __init__(self, transport: Transport, credentials: Credentials | None = None) -> None:
         super().__init__(transport, credentials)
-        self._names: dict[str, Market] = {}
         self._accepted: set[str] = set()  # quote ids this connector executed
         self._accept_lock = threading.Lock()
 
@@ -67,10 +74,12 @@ class KrakenConnector(KrakenTrading, Connector):
 
     # -- transport hooks -------------------------------------------------------------------------
 
-    def sign(self, request: Any, credentials: Any, context: Any) -> None:
+    def sign(
+        self, request: PreparedRequest, credentials: Credentials, context: SigningContext
+    ) -> None:
         signing.sign(request, credentials, context)
 
-    def check_response(self, response: Any) -> None:
+    def check_response(self, response: Response) -> None:
         data = response.data
         if response.status >= 400 and not (isinstance(data, dict) and data.get("error")):
             if response.status >= 500:
@@ -83,42 +92,25 @@ class KrakenConnector(KrakenTrading, Connector):
             return  # the transport reports other HTTP errors
         check_payload(data)
 
-    def _result(self, endpoint: Any, params: dict[str, Any] | None = None, **kw: Any) -> Any:
+    def _result(self, endpoint: Endpoint, params: dict[str, Any] | None = None, **kw: Any) -> Any:
         return self.request(endpoint, params, **kw)["result"]
 
     # -- markets ---------------------------------------------------------------------------------
 
     def markets(self) -> list[Market]:
         found = parse.markets(self._result(ep.ASSET_PAIRS))
-        self._markets = {m.symbol: m for m in found}
-        self._markets.update({m.id: m for m in found if m.id not in self._markets})
-        names: dict[str, Market] = {}
-        for m in found:
-            for name in (m.symbol, m.id, *m.ids.values()):
-                names.setdefault(name, m)
-        self._names = names
+        self._index = MarketIndex(found)  # Kraken's answers name pairs every which way
         return found
 
     def _pair(self, name: str) -> Market:
         """The market for any name Kraken uses for it (key, altname, wsname) or its symbol."""
-        if not self._names:
-            self.markets()
-        found = self._names.get(name)
+        found = self.market_index().get(name)
         if found is None:
             raise errors.BadSymbol(
                 f"Kraken named a pair {name!r} that is not among its markets",
                 exchange=self.exchange,
             )
         return found
-
-    def market(self, symbol: str) -> Market:
-        if self._names and symbol in self._names:
-            return self._names[symbol]
-        if not self._names:
-            self.markets()
-            if symbol in self._names:
-                return self._names[symbol]
-        return super().market(symbol)
 
     # -- public ----------------------------------------------------------------------------------
 
@@ -132,7 +124,7 @@ class KrakenConnector(KrakenTrading, Connector):
             status, message = Status.UNKNOWN, f"Kraken says {result['status']!r}"
         return ExchangeStatus(status=status, message=message, updated=updated, raw=result)
 
-    def server_time(self) -> ServerTime:
+    def fetch_server_time(self) -> ServerTime:
         # unixtime, not rfc1123: the latter has a two-digit year.
         result = self._result(ep.TIME)
         return ServerTime(time=int(result["unixtime"]), resolution=self.time_resolution, raw=result)
@@ -146,15 +138,13 @@ class KrakenConnector(KrakenTrading, Connector):
         params = {"pair": ",".join(m.id for m in wanted)} if wanted else None
         result = self._result(ep.TICKER, params)
         out: dict[str, Ticker] = {}
+        index = self.market_index()
         for key, entry in result.items():
             # Kraken keys results by its canonical name, whatever name was asked for.
-            m = self._names.get(key) if self._names else None
+            m = index.get(key)
             if m is None:
-                try:
-                    m = self._pair(key)
-                except errors.BadSymbol:
-                    log.debug("kraken ticker for unlisted pair %s skipped", key)
-                    continue
+                log.debug("kraken ticker for unlisted pair %s skipped", key)
+                continue
             out[m.symbol] = parse.ticker(m, entry)
         missing = [m.symbol for m in wanted or () if m.symbol not in out]
         if missing:
@@ -169,19 +159,9 @@ class KrakenConnector(KrakenTrading, Connector):
         result = self._result(ep.DEPTH, params, **kw)
         return parse.order_book(m, self._only(result, m))
 
-    def candles(
-        self,
-        symbol: str,
-        interval: str = "1m",
-        since: datetime | None = None,
-        limit: int | None = None,
+    def fetch_candles(
+        self, m: Market, interval: str, since: datetime | None, limit: int | None
     ) -> list[Candle]:
-        if interval not in ep.INTERVALS:
-            raise errors.BadRequest(
-                f"Kraken has no {interval!r} candles; use one of {', '.join(ep.INTERVALS)}",
-                exchange=self.exchange,
-            )
-        m = self.market(symbol)
         params = {"pair": m.id, "interval": ep.INTERVALS[interval], "since": unix(since)}
         result = self._result(ep.OHLC, params)
         rows = self._only(result, m)

@@ -24,98 +24,108 @@ class InvalidArguments(errors.InvalidOrder, errors.BadRequest):
     for any other call a bad request; the class is both so either ``except`` catches it."""
 
 
-# (prefix, class, what to do). The first matching prefix wins, so longer prefixes come first.
-_TABLE: tuple[tuple[str, type[errors.XestError], str], ...] = (
-    (
-        "EAPI:Invalid key",
-        errors.AuthenticationError,
-        "check the API key configured for this account (it may be revoked or mistyped)",
-    ),
-    (
-        "EAPI:Invalid signature",
-        errors.AuthenticationError,
-        "check the API secret configured for this account (it must be Kraken's base64 private key)",
-    ),
-    (
-        "EAPI:Invalid nonce",
-        errors.InvalidNonce,
-        "another program may share this API key; give each program its own key or a nonce window",
-    ),
-    ("EAPI:Rate limit exceeded", errors.RateLimited, "slow down and retry in a while"),
-    ("EAPI:Feature disabled", errors.PermissionDenied, "this feature is disabled for the key"),
-    (
-        "EGeneral:Permission denied",
-        errors.PermissionDenied,
-        "give the API key the permission this call needs (Kraken: Settings > API)",
-    ),
-    ("EGeneral:Too many requests", errors.RateLimited, "slow down and retry in a while"),
-    (
-        "EGeneral:Temporary lockout",
-        errors.ExchangeUnavailable,
-        "Kraken locked this key out for about 15 minutes after too many failed calls; wait",
-    ),
-    ("EGeneral:Internal error", errors.ExchangeUnavailable, "Kraken failed internally; retry"),
-    ("EGeneral:Invalid arguments", InvalidArguments, "fix the argument and try again"),
-    (
-        "EService:Unavailable",
-        errors.ExchangeUnavailable,
-        "Kraken is unavailable (maintenance or an outage); see `xest status kraken`",
-    ),
-    ("EService:Busy", errors.ExchangeUnavailable, "Kraken is busy; retry shortly"),
-    ("EService:Throttled", errors.RateLimited, "Kraken throttled the request; retry later"),
-    (
-        "EService:Market in cancel_only mode",
-        errors.OnMaintenance,
-        "the market only accepts cancellations right now; see `xest status kraken`",
-    ),
-    (
-        "EService:Market in post_only mode",
-        errors.OnMaintenance,
-        "the market only accepts post-only limit orders right now; see `xest status kraken`",
-    ),
-    (
-        "EService:Market in limit_only mode",
-        errors.OnMaintenance,
-        "the market only accepts limit orders right now; see `xest status kraken`",
-    ),
-    (
-        "EService:Deadline elapsed",
-        errors.ExchangeUnavailable,
-        "the order reached Kraken after its deadline; try again",
-    ),
-    (
-        "EQuery:Unknown asset pair",
-        errors.BadSymbol,
-        "see `xest markets kraken` for the symbols Kraken lists",
-    ),
-    ("EQuery:Unknown asset", errors.BadSymbol, "check the asset code"),
-    (
-        "EOrder:Insufficient funds",
-        errors.InsufficientFunds,
-        "the account does not hold enough for this order; check `xest balances kraken`",
-    ),
-    ("EOrder:Insufficient margin", errors.InsufficientFunds, "not enough margin for this order"),
-    (
-        "EOrder:Unknown order",
-        errors.OrderNotFound,
-        "no such order for this account (check the id; it may belong to another account)",
-    ),
-    (
-        "EOrder:Rate limit exceeded",
-        errors.RateLimited,
-        "too many orders added or cancelled; wait before the next one",
-    ),
-    (
-        "EOrder:Domain rate limit exceeded",
-        errors.RateLimited,
-        "too many orders added or cancelled; wait before the next one",
-    ),
-    (
-        "EOrder:Duplicate",
-        errors.DuplicateOrder,
-        "an order with this client order id is already open; pick another client id",
-    ),
-    ("EOrder:", errors.InvalidOrder, "Kraken refused the order; fix it and try again"),
+# (prefix, class, what to do). The longest matching prefix wins.
+TABLE = errors.ErrorTable(
+    EXCHANGE,
+    prefixes=[
+        (
+            "EAPI:Invalid key",
+            errors.AuthenticationError,
+            "check the API key configured for this account (it may be revoked or mistyped)",
+        ),
+        (
+            "EAPI:Invalid signature",
+            errors.AuthenticationError,
+            "check the API secret configured for this account "
+            "(it must be Kraken's base64 private key)",
+        ),
+        (
+            "EAPI:Invalid nonce",
+            errors.InvalidNonce,
+            "another program may share this API key; "
+            "give each program its own key or a nonce window",
+        ),
+        ("EAPI:Rate limit exceeded", errors.RateLimited, "slow down and retry in a while"),
+        ("EAPI:Feature disabled", errors.PermissionDenied, "this feature is disabled for the key"),
+        (
+            "EGeneral:Permission denied",
+            errors.PermissionDenied,
+            "give the API key the permission this call needs (Kraken: Settings > API)",
+        ),
+        ("EGeneral:Too many requests", errors.RateLimited, "slow down and retry in a while"),
+        (
+            "EGeneral:Temporary lockout",
+            errors.ExchangeUnavailable,
+            "Kraken locked this key out for about 15 minutes after too many failed calls; wait",
+        ),
+        ("EGeneral:Internal error", errors.ExchangeUnavailable, "Kraken failed internally; retry"),
+        ("EGeneral:Invalid arguments", InvalidArguments, "fix the argument and try again"),
+        (
+            "EService:Unavailable",
+            errors.ExchangeUnavailable,
+            "Kraken is unavailable (maintenance or an outage); see `xest status kraken`",
+        ),
+        ("EService:Busy", errors.ExchangeUnavailable, "Kraken is busy; retry shortly"),
+        ("EService:Throttled", errors.RateLimited, "Kraken throttled the request; retry later"),
+        (
+            "EService:Market in cancel_only mode",
+            errors.OnMaintenance,
+            "the market only accepts cancellations right now; see `xest status kraken`",
+        ),
+        (
+            "EService:Market in post_only mode",
+            errors.OnMaintenance,
+            "the market only accepts post-only limit orders right now; see `xest status kraken`",
+        ),
+        (
+            "EService:Market in limit_only mode",
+            errors.OnMaintenance,
+            "the market only accepts limit orders right now; see `xest status kraken`",
+        ),
+        (
+            "EService:Deadline elapsed",
+            errors.ExchangeUnavailable,
+            "the order reached Kraken after its deadline; try again",
+        ),
+        (
+            "EQuery:Unknown asset pair",
+            errors.BadSymbol,
+            "see `xest markets kraken` for the symbols Kraken lists",
+        ),
+        ("EQuery:Unknown asset", errors.BadSymbol, "check the asset code"),
+        (
+            "EOrder:Insufficient funds",
+            errors.InsufficientFunds,
+            "the account does not hold enough for this order; check `xest balances kraken`",
+        ),
+        (
+            "EOrder:Insufficient margin",
+            errors.InsufficientFunds,
+            "not enough margin for this order",
+        ),
+        (
+            "EOrder:Unknown order",
+            errors.OrderNotFound,
+            "no such order for this account (check the id; it may belong to another account)",
+        ),
+        (
+            "EOrder:Rate limit exceeded",
+            errors.RateLimited,
+            "too many orders added or cancelled; wait before the next one",
+        ),
+        (
+            "EOrder:Domain rate limit exceeded",
+            errors.RateLimited,
+            "too many orders added or cancelled; wait before the next one",
+        ),
+        (
+            "EOrder:Duplicate",
+            errors.DuplicateOrder,
+            "an order with this client order id is already open; pick another client id",
+        ),
+        ("EOrder:", errors.InvalidOrder, "Kraken refused the order; fix it and try again"),
+    ],
+    default=(errors.ExchangeError, "Kraken refused the request"),
 )
 
 _MAINTENANCE_HINT = "see `xest status kraken`"
@@ -127,10 +137,7 @@ def classify(text: str) -> tuple[type[errors.XestError], str]:
         return errors.OnMaintenance, f"Kraken is in maintenance; {_MAINTENANCE_HINT}"
     if text.startswith("EOrder:") and "duplicate" in text.lower():
         return errors.DuplicateOrder, "an order with this client order id already exists"
-    for prefix, cls, advice in _TABLE:
-        if text.startswith(prefix):
-            return cls, advice
-    return errors.ExchangeError, "Kraken refused the request"
+    return TABLE.classify(text)
 
 
 def error_for(texts: Iterable[str]) -> errors.XestError:

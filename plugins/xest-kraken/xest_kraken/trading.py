@@ -7,14 +7,15 @@ Mixed into :class:`xest_kraken.connector.KrakenConnector`, whose plumbing it use
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from xest import errors
+from xest.connector import OrderRequest
 from xest.models import (
     Balance,
+    Market,
     Order,
     OrderStatus,
     OrderType,
@@ -22,7 +23,6 @@ from xest.models import (
     Side,
     TimeInForce,
     Trade,
-    to_decimal,
 )
 from xest_kraken import endpoints as ep
 from xest_kraken import parse, quotes
@@ -33,32 +33,8 @@ PAGE_SIZE = 50  # ClosedOrders and TradesHistory answer 50 rows per page
 MAX_PAGES = 40
 
 
-def _num(value: Decimal) -> str:
-    """A Decimal as Kraken wants it: plain digits, never an exponent (``1E-8``)."""
-    return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
-
-
 def unix(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp())
-
-
-def choice(cls: Any, value: Any, name: str) -> Any:
-    """``cls(value)`` for an enum, or InvalidOrder listing the accepted values."""
-    try:
-        return cls(value)
-    except ValueError:
-        accepted = ", ".join(str(v.value) for v in cls)
-        raise errors.InvalidOrder(
-            f"{name} {value!r} is not one of: {accepted}", exchange="kraken"
-        ) from None
-
-
-def number(value: Any, name: str) -> Decimal:
-    """A Decimal argument, or InvalidOrder saying how to give it (floats are refused)."""
-    try:
-        return to_decimal(value)
-    except (TypeError, ValueError) as exc:
-        raise errors.InvalidOrder(f"{name}: {exc}", exchange="kraken") from None
 
 
 class KrakenTrading:
@@ -152,84 +128,41 @@ class KrakenTrading:
             code="EOrder:Unknown order",
         )
 
-    def place_order(
-        self,
-        symbol: str,
-        side: Side | str,
-        type: OrderType | str,
-        amount: Decimal,
-        price: Decimal | None = None,
-        *,
-        time_in_force: TimeInForce | str | None = None,
-        client_id: str | None = None,
-        validate: bool = False,
-    ) -> Order:
-        """Place a market or limit order (``validate=True``: Kraken checks it, places nothing).
+    def create_order(self, request: OrderRequest, m: Market) -> Order:
+        """Send a checked market or limit order (``validate``: Kraken checks it, places
+        nothing).
 
         Kraken's AddOrder answers with the order id only, so the returned Order has status
         ``pending``: read it with ``order(id)`` (the account agent follows it to its end).
         A validate-only answer comes back as an Order with ``id == ""`` (nothing was placed),
         status ``pending`` and ``raw["validate"] is True``.
         """
-        m = self.market(symbol)
-        side, kind = choice(Side, side, "side"), choice(OrderType, type, "type")
-        amount = number(amount, "amount")
+        quotes.check_client_id(request.client_id)
         params: dict[str, Any] = {
             "pair": m.ids.get("altname", m.id),
-            "type": side.value,
-            "ordertype": kind.value,
-            "volume": _num(amount),
+            "type": request.side.value,
+            "ordertype": request.type.value,
+            "volume": request.amount,
+            "price": request.price,
+            "timeinforce": request.time_in_force,
+            "cl_ord_id": request.client_id,
+            "validate": request.validate or None,
         }
-        if amount <= 0:
-            raise errors.InvalidOrder("the amount must be positive", exchange=self.exchange)
-        if kind is OrderType.LIMIT:
-            if price is None:
-                raise errors.InvalidOrder("a limit order needs a price", exchange=self.exchange)
-            params["price"] = _num(number(price, "price"))
-        elif price is not None:
-            raise errors.InvalidOrder(
-                "a market order takes no price; give type='limit' to set one",
-                exchange=self.exchange,
-            )
-        tif = choice(TimeInForce, time_in_force, "time_in_force") if time_in_force else None
-        if tif in (TimeInForce.FOK, TimeInForce.GTD):
-            raise errors.InvalidOrder(
-                f"Kraken spot orders support GTC and IOC here, not {tif}", exchange=self.exchange
-            )
-        if tif is not None and kind is OrderType.LIMIT:
-            params["timeinforce"] = tif.value
-        if client_id:
-            quotes.check_client_id(client_id)
-            params["cl_ord_id"] = client_id
-        if validate:
-            params["validate"] = True
         result = self._result(ep.ADD_ORDER, params)
-        if validate or not result.get("txid"):
-            return Order(
-                id="",
-                symbol=m.symbol,
-                side=side,
-                type=kind,
-                status=OrderStatus.PENDING,
-                amount=amount,
-                price=params.get("price"),
-                client_id=client_id,
-                time_in_force=tif,
-                raw={"validate": True, **result},
-            )
+        unplaced = request.validate or not result.get("txid")
         # AddOrder answers only the id: nothing else is sent after a placement (a failure then
         # would read as a failed placement). The order is pending until read with order().
         return Order(
-            id=result["txid"][0],
+            id="" if unplaced else result["txid"][0],
             symbol=m.symbol,
-            side=side,
-            type=kind,
+            side=request.side,
+            type=request.type,
             status=OrderStatus.PENDING,
-            amount=amount,
-            price=params.get("price"),
-            client_id=client_id,
-            time_in_force=tif,
-            raw=result,
+            amount=request.amount,
+            price=request.price,
+            client_id=request.client_id,
+            time_in_force=request.time_in_force,
+            raw={"validate": True, **result} if unplaced else result,
         )
 
     def cancel_order(
@@ -285,40 +218,17 @@ class KrakenTrading:
 
     # -- quotes ----------------------------------------------------------------------------------
 
-    def _server_now(self) -> datetime:
-        """The exchange's time now: the remote-clock estimate when there is one."""
-        clock = getattr(self.transport, "clock", None)
-        if clock is not None and hasattr(clock, "now"):
-            estimate = clock.now()
-            if estimate.error != float("inf"):
-                return estimate.time
-            sent = time.monotonic()
-            reading = self.server_time()
-            clock.observe(reading.time, sent, time.monotonic(), resolution=reading.resolution)
-            return clock.now().time
-        return self.server_time().time + self.time_resolution / 2
-
-    def quote(
-        self,
-        symbol: str,
-        side: Side | str,
-        amount: Decimal,
-        *,
-        valid_for: timedelta | None = None,
+    def create_quote(
+        self, m: Market, side: Side, amount: Decimal, valid_for: timedelta | None
     ) -> Quote:
-        m = self.market(symbol)
-        side = choice(Side, side, "side")
-        amount = number(amount, "amount")
-        if amount <= 0:
-            raise errors.InvalidOrder("the amount must be positive", exchange=self.exchange)
         if m.amount_step and m.round_amount(amount) != amount:
-            raise errors.InvalidOrder(
+            raise errors.InvalidQuote(
                 f"{amount} is finer than {m.symbol}'s amount step {m.amount_step}",
                 exchange=self.exchange,
             )
         book = self.order_book(m.symbol, 500, cache=False)
         worst, cost, levels = quotes.walk(book, side, amount)
-        now = self._server_now()
+        now = self.server_now()
         return Quote(
             id=quotes.new_quote_id(),
             symbol=m.symbol,
@@ -356,7 +266,7 @@ class KrakenTrading:
         with self._accept_lock:
             if quote.id in self._accepted:
                 raise self._already(quote, None)
-            if self._server_now() >= quote.expires_at:
+            if self.server_now() >= quote.expires_at:
                 raise errors.QuoteExpired(
                     f"quote {quote.id} expired at {quote.expires_at:%H:%M:%S} (server time); "
                     "ask for a new quote",
