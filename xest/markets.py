@@ -8,10 +8,35 @@ all, so no connector keeps its own lookup tables.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 
 from xest.models import Market
 
-__all__ = ["MarketIndex"]
+__all__ = ["MarketIndex", "take_levels"]
+
+
+def take_levels(
+    levels: Iterable[tuple[Decimal, Decimal]],
+    amount: Decimal,
+    *,
+    buy: bool,
+    limit: Decimal | None = None,
+) -> list[tuple[Decimal, Decimal]]:
+    """The ``(price, amount)`` fills a taker order for ``amount`` gets from ``levels`` (best
+    first: asks for a buy, bids for a sell), never past ``limit`` (a limit order's price). What
+    the book cannot fill is left out: compare the fills' total with ``amount``. Connectors use
+    it to quote from a book, simulators to match orders."""
+    fills: list[tuple[Decimal, Decimal]] = []
+    left = amount
+    for price, size in levels:
+        if left <= 0:
+            break
+        if limit is not None and (price > limit if buy else price < limit):
+            break
+        take = min(size, left)
+        fills.append((price, take))
+        left -= take
+    return fills
 
 
 class MarketIndex:

@@ -4,14 +4,13 @@ error each becomes, and recorded answers (from Binance's documented examples, un
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from xest.models import Quote, Side
+from xest.testing.payloads import load_payload
 
 SOURCE = "Binance spot API documentation (developers.binance.com), response examples"
 
@@ -19,13 +18,12 @@ SOURCE = "Binance spot API documentation (developers.binance.com), response exam
 @cache
 def payload(name: str) -> Any:
     """A recorded payload, decoded like the transport does (exact Decimals and ints)."""
-    text = resources.files("xest_binance.payloads").joinpath(f"{name}.json").read_text()
-    return json.loads(text, parse_float=Decimal)
+    return load_payload("xest_binance", name)
 
 
 def _raw(name: str) -> Any:
     # JSON bodies re-served over HTTP: keep the exchange's strings as they were.
-    return json.loads(resources.files("xest_binance.payloads").joinpath(f"{name}.json").read_text())
+    return load_payload("xest_binance", name, exact=False)
 
 
 def sample_quote(expires_ms: int = 1623319461670) -> Quote:

@@ -4,32 +4,25 @@ with what they must parse to."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from xest.models import OrderStatus, OrderType, Quote, Side, Status, TimeInForce
+from xest.testing.payloads import load_payload
 
 SOURCE = "Kraken Spot REST API documentation (docs.kraken.com), response examples"
 D = Decimal
 
 
-@cache
-def _text(name: str) -> str:
-    return resources.files("xest_kraken").joinpath(f"payloads/{name}.json").read_text()
-
-
 def payload(name: str) -> Any:
     """A recorded answer, decoded like the transport does (exact Decimals and ints)."""
-    return json.loads(_text(name), parse_float=Decimal)
+    return load_payload("xest_kraken", name)
 
 
 def raw(name: str) -> Any:
     """A recorded answer as plain JSON values, to be served again over HTTP."""
-    return json.loads(_text(name))
+    return load_payload("xest_kraken", name, exact=False)
 
 
 # Kraken answers these with HTTP 200: the error is in the envelope.

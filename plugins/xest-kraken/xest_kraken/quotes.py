@@ -13,6 +13,7 @@ import uuid
 from decimal import Decimal
 
 from xest import errors
+from xest.markets import take_levels
 from xest.models import OrderBook, Side
 
 DEFAULT_VALIDITY_SECONDS = 10
@@ -58,23 +59,12 @@ def walk(book: OrderBook, side: Side, amount: Decimal) -> tuple[Decimal, Decimal
     number of levels used. InvalidQuote when the book is too thin.
     """
     levels = book.asks if side is Side.BUY else book.bids
-    remaining = amount
-    cost = Decimal(0)
-    worst: Decimal | None = None
-    used = 0
-    for level in levels:
-        if remaining <= 0:
-            break
-        take = min(remaining, level.amount)
-        cost += take * level.price
-        worst = level.price
-        remaining -= take
-        used += 1
-    if remaining > 0 or worst is None:
-        available = amount - remaining
+    fills = take_levels(((lv.price, lv.amount) for lv in levels), amount, buy=side is Side.BUY)
+    available = sum((taken for _, taken in fills), Decimal(0))
+    if available < amount or not fills:
         raise errors.InvalidQuote(
             f"the {book.symbol} order book holds only {available} on the "
             f"{'ask' if side is Side.BUY else 'bid'} side; ask for a smaller amount",
             exchange="kraken",
         )
-    return worst, cost, used
+    return fills[-1][0], sum((p * a for p, a in fills), Decimal(0)), len(fills)

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import attrs
 
+from xest.markets import take_levels
 from xest_binance.simulator.market_data import EIGHT, SimMarket, fmt, q
 
 COMMISSION = Decimal("0.001")  # 0.1 %, charged in the asset received
@@ -195,16 +196,7 @@ class Exchange:
 
     def _walk(self, m: SimMarket, side: str, qty: Decimal, limit: Decimal | None):
         levels = m.asks() if side == "BUY" else m.bids()
-        fills, left = [], qty
-        for price, size in levels:
-            if left <= 0:
-                break
-            if limit is not None and (price > limit if side == "BUY" else price < limit):
-                break
-            take = min(size, left)
-            fills.append((price, take))
-            left -= take
-        return fills
+        return take_levels(levels, qty, buy=side == "BUY", limit=limit)
 
     def _lock(
         self, account: Account, m: SimMarket, side: str, qty: Decimal, price: Decimal | None

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import attrs
 
+from xest.markets import take_levels
 from xest_kraken.simulator import market
 from xest_kraken.simulator.data import ASSET_BY_CODE, MAKER_FEE, TAKER_FEE, PairDef
 
@@ -150,16 +151,7 @@ class Engine:
         self, levels: list[tuple[Decimal, Decimal]], side: str, vol: Decimal, limit: Decimal | None
     ) -> list[tuple[Decimal, Decimal]]:
         """The (price, volume) fills a taker order of ``vol`` gets from ``levels``."""
-        fills, remaining = [], vol
-        for price, size in levels:
-            if remaining <= 0:
-                break
-            if limit is not None and (price > limit if side == "buy" else price < limit):
-                break
-            take = min(size, remaining)
-            fills.append((price, take))
-            remaining -= take
-        return fills
+        return take_levels(levels, vol, buy=side == "buy", limit=limit)
 
     def fill(
         self,
