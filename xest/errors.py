@@ -217,9 +217,17 @@ class ErrorTable:
     def __contains__(self, code: object) -> bool:
         return self.classify(code) is not self.default
 
-    def error(self, code: object, said: str, **extra: object) -> XestError:
+    def get(self, code: object) -> type[XestError] | None:
+        """The class ``code`` maps to, or None when the table does not know it."""
+        rule = self.classify(code)
+        return None if rule is self.default else rule[0]
+
+    def error(
+        self, code: object, said: str, *, exchange: str | None = None, **extra: object
+    ) -> XestError:
         """The error for ``code``: message ``"<said>: <advice>"``, ``.code`` = ``code``;
-        ``extra`` goes to the class (``retry_after=`` for RateLimited)."""
+        ``exchange`` overrides the table's (a subclassed connector); ``extra`` goes to the
+        class (``retry_after=`` for RateLimited)."""
         cls, advice = self.classify(code)
         message = f"{said}: {advice}" if advice else said
-        return cls(message, exchange=self.exchange, code=code, **extra)  # type: ignore[arg-type]
+        return cls(message, exchange=exchange or self.exchange, code=code, **extra)  # type: ignore[arg-type]

@@ -118,9 +118,16 @@ class ExampleConnector(Connector):
             return
         code = str(data["error"].get("code", ""))
         message = str(data["error"].get("message", "")) or code
-        if code not in ERRORS and response.status >= 500:
-            raise errors.ExchangeUnavailable(f"{message} ({code})", exchange=self.exchange)
-        raise ERRORS.error(code, f"{message} ({code})")
+        cls = self.error_class(code, response.status)
+        advice = ERRORS.classify(code)[1]
+        text = f"{message} ({code})" + (f": {advice}" if advice else "")
+        raise cls(text, exchange=self.exchange, code=code)
+
+    def error_class(self, code: str, status: int) -> type[errors.XestError]:
+        known = ERRORS.get(code)
+        if known is not None:
+            return known
+        return errors.ExchangeUnavailable if status >= 500 else errors.ExchangeError
 
     # -- answers: a shape we do not know is a BadResponse, never a KeyError ---------------------
 
