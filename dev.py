@@ -64,14 +64,16 @@ def tour() -> int:
 
 
 def test() -> int:
-    """Lint, every test (the core's, each plugin's, the example's), the conformance suite
-    against both shipped connectors, the built distributions' checks, then the core's and the
-    connectors' tests on the other Python versions the classifiers claim. Tests keep their own
-    cache and config directories."""
+    """Lint, type-check, every test (the core's, each plugin's, the example's), the conformance
+    suite against both shipped connectors, the built distributions' checks, then the core's and
+    the connectors' tests on the other Python versions the classifiers claim. Tests keep their
+    own cache and config directories."""
     ruff = BIN / "ruff"
     status = run(ruff, "check", ".", check=False)
     if status == 0:
         status = run(ruff, "format", "--check", ".", check=False)
+    if status == 0:  # type-check the core, both plugins and the example ([tool.mypy])
+        status = run(PYTHON, "-m", "mypy", check=False)
     suites = ["tests", *(str(p) for p in sorted((ROOT / "plugins").glob("*/tests")))]
     if (EXAMPLE / "tests").exists():
         suites.append(str(EXAMPLE / "tests"))

@@ -20,6 +20,6 @@ class Credentials:
 
     __str__ = __repr__
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, object]:
         # Pickling would write the secret wherever the pickle goes (a cache, a log).
         raise TypeError("Credentials cannot be pickled: secrets never leave memory")

@@ -138,7 +138,7 @@ class OnMaintenance(ExchangeUnavailable):
     """The exchange is in maintenance."""
 
 
-class GatewayError(ExchangeUnavailable, BadResponse):  # type: ignore[misc]
+class GatewayError(ExchangeUnavailable, BadResponse):
     """A 5xx answer whose body is not JSON (a proxy's or CDN's error page): the exchange is
     unavailable, and the answer is not one it wrote. Both ``except`` clauses catch it."""
 
@@ -230,4 +230,4 @@ class ErrorTable:
         class (``retry_after=`` for RateLimited)."""
         cls, advice = self.classify(code)
         message = f"{said}: {advice}" if advice else said
-        return cls(message, exchange=exchange or self.exchange, code=code, **extra)  # type: ignore[arg-type]
+        return cls(message, exchange=exchange or self.exchange, code=code, **extra)

@@ -45,7 +45,7 @@ __all__ = [
 # -- converters, next to nothing else so every model uses the same rules ----------------------
 
 
-def to_decimal(value: Any) -> Decimal:
+def to_decimal(value: Decimal | int | str) -> Decimal:
     """Convert an exchange number (string, int or Decimal) to Decimal; floats are refused.
 
     Floats are refused because ``Decimal(0.1)`` is not 0.1: a connector must hand over the
@@ -72,11 +72,11 @@ def to_decimal(value: Any) -> Decimal:
     return result
 
 
-def _optional_decimal(value: Any) -> Decimal | None:
+def _optional_decimal(value: Decimal | int | str | None) -> Decimal | None:
     return None if value is None or value == "" else to_decimal(value)
 
 
-def to_utc(value: Any) -> datetime:
+def to_utc(value: datetime | int | Decimal) -> datetime:
     """Accept an aware datetime (converted to UTC) or UNIX seconds; naive datetimes are refused."""
     if isinstance(value, datetime):
         if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
@@ -89,7 +89,7 @@ def to_utc(value: Any) -> datetime:
     raise TypeError(f"expected an aware datetime or UNIX seconds, got {type(value).__name__}")
 
 
-def _optional_utc(value: Any) -> datetime | None:
+def _optional_utc(value: datetime | int | Decimal | None) -> datetime | None:
     return None if value is None else to_utc(value)
 
 
@@ -98,12 +98,12 @@ def unify_symbol(base: str, quote: str) -> str:
     return f"{base.upper()}/{quote.upper()}"
 
 
-def _non_negative(instance: Any, attribute: attrs.Attribute, value: Decimal | None) -> None:
+def _non_negative(instance: Any, attribute: attrs.Attribute[Any], value: Decimal | None) -> None:
     if value is not None and value < 0:
         raise ValueError(f"{type(instance).__name__}.{attribute.name} must be >= 0, got {value}")
 
 
-def _symbol(instance: Any, attribute: attrs.Attribute, value: str) -> None:
+def _symbol(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
     base, sep, quote = value.partition("/")
     if not sep or not base or not quote or "/" in quote:
         raise ValueError(f"{attribute.name} must be a unified symbol like 'BTC/USD', got {value!r}")
@@ -123,18 +123,6 @@ def _names(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, st
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in found.items()):
         raise TypeError(f"Market.ids keys and values must be strings, got {found!r}")
     return found
-
-
-def _raw() -> Any:
-    return attrs.field(default=None, repr=False, eq=False, hash=False)
-
-
-def _money_field(**kw: Any) -> Any:
-    return attrs.field(converter=to_decimal, **kw)
-
-
-def _opt_money_field(**kw: Any) -> Any:
-    return attrs.field(default=None, converter=_optional_decimal, **kw)
 
 
 # -- enums -------------------------------------------------------------------------------------
@@ -201,7 +189,7 @@ class ExchangeStatus:
     status: Status = attrs.field(converter=Status)
     message: str = ""
     updated: datetime | None = attrs.field(default=None, converter=_optional_utc)
-    raw: Any = _raw()
+    raw: Any = attrs.field(default=None, repr=False, eq=False, hash=False)
 
     @property
     def is_online(self) -> bool:
@@ -214,7 +202,7 @@ class ServerTime:
 
     time: datetime = attrs.field(converter=to_utc)
     resolution: timedelta = timedelta(milliseconds=1)
-    raw: Any = _raw()
+    raw: Any = attrs.field(default=None, repr=False, eq=False, hash=False)
 
 
 # -- markets -----------------------------------------------------------------------------------
@@ -245,18 +233,38 @@ class Market:
     quote_id: str = ""
     active: bool = True
     status: str = ""
-    price_step: Decimal | None = _opt_money_field(validator=_non_negative)
-    amount_step: Decimal | None = _opt_money_field(validator=_non_negative)
-    cost_step: Decimal | None = _opt_money_field(validator=_non_negative)
-    min_amount: Decimal | None = _opt_money_field(validator=_non_negative)
-    max_amount: Decimal | None = _opt_money_field(validator=_non_negative)
-    min_price: Decimal | None = _opt_money_field(validator=_non_negative)
-    max_price: Decimal | None = _opt_money_field(validator=_non_negative)
-    min_cost: Decimal | None = _opt_money_field(validator=_non_negative)
-    market_min_amount: Decimal | None = _opt_money_field(validator=_non_negative)
-    market_max_amount: Decimal | None = _opt_money_field(validator=_non_negative)
+    price_step: Decimal | None = attrs.field(
+        default=None, converter=_optional_decimal, validator=_non_negative
+    )
+    amount_step: Decimal | None = attrs.field(
+        default=None, converter=_optional_decimal, validator=_non_negative
+    )
+    cost_step: Decimal | None = attrs.field(
+        default=None, converter=_optional_decimal, validator=_non_negative
+    )
+    min_amount: Decimal | None = attrs.field(
+        default=None, converter=_optional_decimal, validator=_non_negative
+    )
+    max_amount: Decimal | None = attrs.field(
+        default=None, converter=_optional_decimal, validator=_non_negative
+    )
+    min_price: Decimal | None = attrs.field(
+        default=None, converter=_optional_decimal, validator=_non_negative
+    )
+    max_price: Decimal | None = attrs.field(
+        default=None, converter=_optional_decimal, validator=_non_negative
+    )
+    min_cost: Decimal | None = attrs.field(
+        default=None, converter=_optional_decimal, validator=_non_negative
+    )
+    market_min_amount: Decimal | None = attrs.field(
+        default=None, converter=_optional_decimal, validator=_non_negative
+    )
+    market_max_amount: Decimal | None = attrs.field(
+        default=None, converter=_optional_decimal, validator=_non_negative
+    )
     ids: Mapping[str, str] = attrs.field(factory=dict, converter=_names, eq=False, hash=False)
-    raw: Any = _raw()
+    raw: Any = attrs.field(default=None, repr=False, eq=False, hash=False)
 
     def round_price(self, price: Any, rounding: str = ROUND_HALF_EVEN) -> Decimal:
         """The nearest price on the exchange's tick grid."""
@@ -274,23 +282,27 @@ class Market:
 class Ticker:
     symbol: str = attrs.field(validator=_symbol)
     id: str = ""
-    bid: Decimal | None = _opt_money_field()
-    ask: Decimal | None = _opt_money_field()
-    last: Decimal | None = _opt_money_field()
-    open: Decimal | None = _opt_money_field()
-    high: Decimal | None = _opt_money_field()
-    low: Decimal | None = _opt_money_field()
-    volume: Decimal | None = _opt_money_field(validator=_non_negative)
-    quote_volume: Decimal | None = _opt_money_field(validator=_non_negative)
-    vwap: Decimal | None = _opt_money_field()
+    bid: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
+    ask: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
+    last: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
+    open: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
+    high: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
+    low: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
+    volume: Decimal | None = attrs.field(
+        default=None, converter=_optional_decimal, validator=_non_negative
+    )
+    quote_volume: Decimal | None = attrs.field(
+        default=None, converter=_optional_decimal, validator=_non_negative
+    )
+    vwap: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
     timestamp: datetime | None = attrs.field(default=None, converter=_optional_utc)
-    raw: Any = _raw()
+    raw: Any = attrs.field(default=None, repr=False, eq=False, hash=False)
 
 
 @attrs.frozen
 class PriceLevel:
-    price: Decimal = _money_field(validator=_non_negative)
-    amount: Decimal = _money_field(validator=_non_negative)
+    price: Decimal = attrs.field(converter=to_decimal, validator=_non_negative)
+    amount: Decimal = attrs.field(converter=to_decimal, validator=_non_negative)
 
 
 def _levels(value: Any) -> tuple[PriceLevel, ...]:
@@ -309,7 +321,7 @@ class OrderBook:
     asks: tuple[PriceLevel, ...] = attrs.field(converter=_levels)
     timestamp: datetime | None = attrs.field(default=None, converter=_optional_utc)
     id: str = ""
-    raw: Any = _raw()
+    raw: Any = attrs.field(default=None, repr=False, eq=False, hash=False)
 
     @property
     def best_bid(self) -> PriceLevel | None:
@@ -325,25 +337,25 @@ class Candle:
     symbol: str = attrs.field(validator=_symbol)
     interval: str
     open_time: datetime = attrs.field(converter=to_utc)
-    open: Decimal = _money_field()
-    high: Decimal = _money_field()
-    low: Decimal = _money_field()
-    close: Decimal = _money_field()
-    volume: Decimal = _money_field(validator=_non_negative)
-    vwap: Decimal | None = _opt_money_field()
+    open: Decimal = attrs.field(converter=to_decimal)
+    high: Decimal = attrs.field(converter=to_decimal)
+    low: Decimal = attrs.field(converter=to_decimal)
+    close: Decimal = attrs.field(converter=to_decimal)
+    volume: Decimal = attrs.field(converter=to_decimal, validator=_non_negative)
+    vwap: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
     count: int | None = None
-    raw: Any = _raw()
+    raw: Any = attrs.field(default=None, repr=False, eq=False, hash=False)
 
 
 @attrs.frozen
 class PublicTrade:
     symbol: str = attrs.field(validator=_symbol)
-    price: Decimal = _money_field(validator=_non_negative)
-    amount: Decimal = _money_field(validator=_non_negative)
+    price: Decimal = attrs.field(converter=to_decimal, validator=_non_negative)
+    amount: Decimal = attrs.field(converter=to_decimal, validator=_non_negative)
     side: Side | None = attrs.field(default=None, converter=attrs.converters.optional(Side))
     timestamp: datetime | None = attrs.field(default=None, converter=_optional_utc)
     id: str = ""
-    raw: Any = _raw()
+    raw: Any = attrs.field(default=None, repr=False, eq=False, hash=False)
 
 
 # -- account -----------------------------------------------------------------------------------
@@ -354,11 +366,11 @@ class Balance:
     """What the account holds of one asset: ``free`` to use, ``locked`` in orders."""
 
     asset: str
-    free: Decimal = _money_field(validator=_non_negative)
-    locked: Decimal = _money_field(default=Decimal(0), validator=_non_negative)
+    free: Decimal = attrs.field(converter=to_decimal, validator=_non_negative)
+    locked: Decimal = attrs.field(default=Decimal(0), converter=to_decimal, validator=_non_negative)
     id: str = ""  # the exchange's asset code (Kraken XXBT)
     note: str = ""  # e.g. why a suffixed Kraken sub-balance (ETH2.S, USD.M) is kept apart
-    raw: Any = _raw()
+    raw: Any = attrs.field(default=None, repr=False, eq=False, hash=False)
 
     @property
     def total(self) -> Decimal:
@@ -374,19 +386,23 @@ class Order:
     side: Side = attrs.field(converter=Side)
     type: OrderType = attrs.field(converter=OrderType)
     status: OrderStatus = attrs.field(converter=OrderStatus)
-    amount: Decimal = _money_field(validator=_non_negative)
-    filled: Decimal = _money_field(default=Decimal(0), validator=_non_negative)
-    price: Decimal | None = _opt_money_field(validator=_non_negative)
-    average_price: Decimal | None = _opt_money_field(validator=_non_negative)
+    amount: Decimal = attrs.field(converter=to_decimal, validator=_non_negative)
+    filled: Decimal = attrs.field(default=Decimal(0), converter=to_decimal, validator=_non_negative)
+    price: Decimal | None = attrs.field(
+        default=None, converter=_optional_decimal, validator=_non_negative
+    )
+    average_price: Decimal | None = attrs.field(
+        default=None, converter=_optional_decimal, validator=_non_negative
+    )
     client_id: str | None = None
     time_in_force: TimeInForce | None = attrs.field(
         default=None, converter=attrs.converters.optional(TimeInForce)
     )
     created: datetime | None = attrs.field(default=None, converter=_optional_utc)
     updated: datetime | None = attrs.field(default=None, converter=_optional_utc)
-    fee: Decimal | None = _opt_money_field()
+    fee: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
     fee_asset: str | None = None
-    raw: Any = _raw()
+    raw: Any = attrs.field(default=None, repr=False, eq=False, hash=False)
 
     @property
     def remaining(self) -> Decimal:
@@ -405,12 +421,12 @@ class Trade:
     order_id: str
     symbol: str = attrs.field(validator=_symbol)
     side: Side = attrs.field(converter=Side)
-    price: Decimal = _money_field(validator=_non_negative)
-    amount: Decimal = _money_field(validator=_non_negative)
+    price: Decimal = attrs.field(converter=to_decimal, validator=_non_negative)
+    amount: Decimal = attrs.field(converter=to_decimal, validator=_non_negative)
     timestamp: datetime = attrs.field(converter=to_utc)
-    fee: Decimal | None = _opt_money_field()
+    fee: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
     fee_asset: str | None = None
-    raw: Any = _raw()
+    raw: Any = attrs.field(default=None, repr=False, eq=False, hash=False)
 
     @property
     def cost(self) -> Decimal:
@@ -428,12 +444,12 @@ class Quote:
     id: str
     symbol: str = attrs.field(validator=_symbol)
     side: Side = attrs.field(converter=Side)
-    amount: Decimal = _money_field(validator=_non_negative)
-    price: Decimal = _money_field(validator=_non_negative)
-    cost: Decimal = _money_field(validator=_non_negative)
+    amount: Decimal = attrs.field(converter=to_decimal, validator=_non_negative)
+    price: Decimal = attrs.field(converter=to_decimal, validator=_non_negative)
+    cost: Decimal = attrs.field(converter=to_decimal, validator=_non_negative)
     expires_at: datetime = attrs.field(converter=to_utc)
     created_at: datetime | None = attrs.field(default=None, converter=_optional_utc)
-    raw: Any = _raw()
+    raw: Any = attrs.field(default=None, repr=False, eq=False, hash=False)
 
     def seconds_left(self, now: datetime) -> float:
         return (self.expires_at - now).total_seconds()

@@ -58,7 +58,7 @@ def _load() -> tuple[pluggy.PluginManager, list[PluginInfo]]:
         dist_name = ep.dist.name if ep.dist else "?"
         if selected is not None and _normal(dist_name) not in selected:
             continue
-        info = dict(
+        info: dict[str, Any] = dict(
             name=ep.name,
             distribution=dist_name,
             version=ep.dist.version if ep.dist else "?",

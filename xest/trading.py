@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("xest.trading")
+_E = TypeVar("_E", Side, OrderType, TimeInForce)
 
 # Binance allows up to 36 characters of [.A-Z:/a-z0-9_-]; Kraken a UUID or 18 characters of
 # free text. A 32-hex-digit UUID suits both.
@@ -78,7 +79,7 @@ class OrderRequest:
         return self.price is None or order.price is None or order.price == self.price
 
 
-def _enum(cls: Any, value: Any, what: str) -> Any:
+def _enum(cls: type[_E], value: Any, what: str) -> _E:
     if isinstance(value, str) and not isinstance(value, cls):
         value = value.upper() if cls is TimeInForce else value.lower()
     try:

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -35,6 +35,10 @@ from xest.agents.live import OrderEvents, TrackedOrder, final_event
 from xest.agents.tracking import Registry
 from xest.agents.trader import Trader
 from xest.models import Balance, Order, Quote
+
+if TYPE_CHECKING:
+    from xest.clock import RemoteClock
+    from xest.connector import Connector
 
 __all__ = ["BALANCE", "ORDER_LOST", "AccountAgent", "BalanceSnapshot"]
 
@@ -69,10 +73,10 @@ class AccountAgent(Trader, Agent):
 
     def __init__(
         self,
-        connector: Any,
+        connector: Connector,
         *,
-        clock: Any = None,
-        refresh_clock: Callable[[], Any] | None = None,
+        clock: RemoteClock | None = None,
+        refresh_clock: Callable[[], object] | None = None,
         balance_interval: float = 10.0,
         orders_interval: float = 2.0,
         open_orders_interval: float = 10.0,

@@ -170,7 +170,7 @@ class TrackedOrder:
         return [self._emit(kind, old, order) for kind in kinds]
 
     def _emit(self, kind: str, old: Order | None, new: Order) -> Event:
-        data = {"order_id": new.id, "symbol": new.symbol}
+        data: dict[str, Any] = {"order_id": new.id, "symbol": new.symbol}
         if old is not None:
             data["filled_delta"] = new.filled - old.filled
         if self._sink is not None:

@@ -41,7 +41,7 @@ _OPTIONS = (
 
 def global_options(func: Callable) -> Callable:
     for option in reversed(_OPTIONS):
-        func = option(func)  # type: ignore[assignment]
+        func = option(func)
     # The values land in the root context's Options object, not in the function's arguments.
     for param in func.__click_params__:  # type: ignore[attr-defined]
         if param.name in attrs.fields_dict(Options):

@@ -15,6 +15,11 @@ import attrs
 
 from xest import errors
 
+
+def _upper(method: str) -> str:
+    return method.upper()
+
+
 # ``{name}`` in a path: a parameter filled from the call's params (letters, digits, ``_``).
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -42,7 +47,7 @@ class Endpoint:
     """
 
     name: str
-    method: str = attrs.field(converter=str.upper)
+    method: str = attrs.field(converter=_upper)
     path: str
     signed: bool = False
     cost: float = 1

@@ -326,9 +326,9 @@ class Transport:
             if check is not None:
                 check(response)
             if status >= 400:
-                failure = status_error(self.exchange, self.host, endpoint, response, secrets)
-                if failure is not None:
-                    raise failure
+                refused = status_error(self.exchange, self.host, endpoint, response, secrets)
+                if refused is not None:
+                    raise refused
             return response
 
     def _pause(

@@ -75,7 +75,7 @@ class FaultProxy(RecordingMixin, LoopbackServer):
         self.upstream_prefix = split.path.rstrip("/")
         self.timeout = timeout
         # Forwarding happens outside the base class's state lock: the upstream keeps its own.
-        self.lock = _NoLock()
+        self.lock = _NoLock()  # type: ignore[assignment]
 
     def handle(self, request: SimRequest) -> SimResponse:
         target = self.upstream_prefix + request.path

@@ -39,7 +39,8 @@ def route(method: str, path: str) -> Callable[[Callable], Callable]:
     """
 
     def mark(func: Callable) -> Callable:
-        func.__sim_routes__ = [*getattr(func, "__sim_routes__", []), (method.upper(), path)]
+        routes = [*getattr(func, "__sim_routes__", []), (method.upper(), path)]
+        setattr(func, "__sim_routes__", routes)  # noqa: B010 (a plain function attribute)
         return func
 
     return mark

@@ -81,7 +81,7 @@ class ExampleConnector(Connector):
         "private": WeightWindow(limit=600, window=60),
     }
     time_resolution = timedelta(milliseconds=1)
-    candle_intervals = ("1m", "5m", "1h", "1d")
+    candle_intervals = {"1m": "1m", "5m": "5m", "1h": "1h", "1d": "1d"}  # ours → theirs
 
     # -- conversions: one place each, so every parser follows the same rules ---------------------
 

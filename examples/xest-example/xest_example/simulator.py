@@ -33,7 +33,7 @@ class ExampleSimulator(LoopbackServer):
 
     def __init__(self, port: int = 0, *, clock_offset: float = 0.0, **_: Any) -> None:
         super().__init__(port, clock_offset=clock_offset)
-        self.markets = {
+        self.markets: dict[str, dict[str, Any]] = {
             m[0]: dict(
                 zip(
                     ("id", "base", "quote", "tick", "lot", "minSize", "minNotional"),
@@ -119,7 +119,9 @@ class ExampleSimulator(LoopbackServer):
         m = self._market(request)
         if isinstance(m, SimResponse):
             return m
-        seconds = {"1m": 60, "5m": 300, "1h": 3600, "1d": 86400}.get(request.params.get("interval"))
+        seconds = {"1m": 60, "5m": 300, "1h": 3600, "1d": 86400}.get(
+            request.params.get("interval", "")
+        )
         if seconds is None:
             return error("INVALID_PARAMETER", "interval must be one of 1m, 5m, 1h, 1d")
         limit = min(int(request.params.get("limit") or 100), 500)
@@ -247,7 +249,9 @@ class ExampleSimulator(LoopbackServer):
         fills = p["type"] == "market" or (price >= touch if p["side"] == "buy" else price <= touch)
         fill_price = touch if fills else None
         asset, need = (
-            (m["quote"], size * (fill_price or price)) if p["side"] == "buy" else (m["base"], size)
+            (m["quote"], size * (fill_price or price or Decimal(0)))
+            if p["side"] == "buy"
+            else (m["base"], size)
         )
         if self.balances[asset] - self.held[asset] < need:
             return error("INSUFFICIENT_FUNDS", f"not enough {asset}")
@@ -255,7 +259,7 @@ class ExampleSimulator(LoopbackServer):
         if p.get("dryRun") == "true":  # checked, not placed
             del self.orders[order["id"]]
             return order | {"id": "0", "status": "new"}
-        if fills:
+        if fill_price is not None:
             self._fill(order, m, fill_price)
         else:
             self.held[asset] += need

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xest import errors
-from xest.connector import OrderRequest
+from xest.connector import Connector, OrderRequest
 from xest.models import (
     Balance,
     Market,
@@ -26,15 +27,18 @@ MAX_SCAN = 20
 _CLIENT_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
 
 
-class AccountOperations:
+# The mixins run inside BinanceConnector: type-check them as a Connector.
+if TYPE_CHECKING:
+    _Host = Connector
+else:
+    _Host = object
+
+
+class AccountOperations(_Host):
     """Mixed into :class:`~xest_binance.connector.BinanceConnector`."""
 
-    request: Any
-    market: Any
-    market_index: Any
-    exchange: str
-    _need_credentials: Any
-    _market_by_id: Any
+    _need_credentials: Callable[[str], None]
+    _market_by_id: Callable[[str], Market | None]
 
     def balances(self, *, include_zero: bool = False) -> dict[str, Balance]:
         """Free and locked amounts per asset; assets with nothing are left out unless asked."""

@@ -54,7 +54,7 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
     capabilities = frozenset(OPERATIONS)  # every operation xest defines
     rate_limits = ep.RATE_LIMITS
     time_resolution = timedelta(milliseconds=1)
-    candle_intervals = KLINE_INTERVALS
+    candle_intervals = {name: name for name in KLINE_INTERVALS}  # Binance uses the same names
     streams = frozenset({"ticker", "book", "trades", "orders", "balances"})
     stream_urls = {
         "public": "wss://stream.binance.com:9443",

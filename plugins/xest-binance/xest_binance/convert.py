@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from xest import errors
 from xest.http import wire_value
 from xest.models import Market, Order, Quote, Side
 from xest_binance import endpoints as ep
 from xest_binance import parse
+from xest_binance.account import _Host
 
 # Convert quote lifetimes Binance offers (validTime), shortest first.
 VALID_TIMES = (("10s", 10), ("30s", 30), ("1m", 60), ("2m", 120))
 
 
-class ConvertOperations:
+class ConvertOperations(_Host):
     """Mixed into :class:`~xest_binance.connector.BinanceConnector`."""
 
-    request: Any
-    market: Any
-    exchange: str
-    _need_credentials: Any
-    server_now: Any
+    _need_credentials: Callable[[str], None]
     convert_poll_interval: float
     convert_timeout: float
 

@@ -35,7 +35,7 @@ def _positive(value: Any) -> Decimal | None:
     return number if number > 0 else None
 
 
-def market_limits(filters: Iterable[Mapping[str, Any]]) -> dict[str, Decimal | None]:
+def market_limits(filters: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The :class:`Market` keyword arguments the filters give."""
     f = by_type(filters)
     price = f.get("PRICE_FILTER", {})

@@ -48,7 +48,7 @@ def check_shape(method: str, path: str, data: Any) -> None:
     for row in rows[:1] if isinstance(data, list) else rows:
         if keys and not isinstance(row, dict):
             raise _bad(path, f"rows of {type(row).__name__}")
-        missing = [k for k in keys if k not in row]
+        missing = [k for k in keys if not isinstance(row, dict) or k not in row]
         if missing:
             raise _bad(path, f"no {', '.join(repr(k) for k in missing)}")
 

@@ -153,10 +153,11 @@ class KrakenConnector(KrakenTrading, Connector):
             )
         return out
 
-    def order_book(self, symbol: str, depth: int | None = None, **kw: Any) -> OrderBook:
-        m = self.market(symbol)
-        params = {"pair": m.id, "count": depth}
-        result = self._result(ep.DEPTH, params, **kw)
+    def order_book(self, symbol: str, depth: int | None = None) -> OrderBook:
+        return self._book(self.market(symbol), depth)
+
+    def _book(self, m: Market, depth: int | None, *, cache: bool | None = None) -> OrderBook:
+        result = self._result(ep.DEPTH, {"pair": m.id, "count": depth}, cache=cache)
         return parse.order_book(m, self._only(result, m))
 
     def fetch_candles(

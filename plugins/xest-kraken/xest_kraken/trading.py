@@ -7,16 +7,19 @@ Mixed into :class:`xest_kraken.connector.KrakenConnector`, whose plumbing it use
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xest import errors
-from xest.connector import OrderRequest
+from xest.connector import Connector, OrderRequest
 from xest.models import (
     Balance,
     Market,
     Order,
+    OrderBook,
     OrderStatus,
     OrderType,
     Quote,
@@ -37,11 +40,22 @@ def unix(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp())
 
 
-class KrakenTrading:
+# The mixin runs inside KrakenConnector: type-check it as a Connector.
+if TYPE_CHECKING:
+    _Host = Connector
+else:
+    _Host = object
+
+
+class KrakenTrading(_Host):
     """Balances, orders, fills and quotes (see the module docstring)."""
 
-    exchange = "kraken"
     quote_validity = timedelta(seconds=quotes.DEFAULT_VALIDITY_SECONDS)
+    _accepted: set[str]
+    _accept_lock: threading.Lock
+    _result: Callable[..., Any]
+    _pair: Callable[[str], Market]
+    _book: Callable[..., OrderBook]
 
     # -- account ---------------------------------------------------------------------------------
 
@@ -226,7 +240,7 @@ class KrakenTrading:
                 f"{amount} is finer than {m.symbol}'s amount step {m.amount_step}",
                 exchange=self.exchange,
             )
-        book = self.order_book(m.symbol, 500, cache=False)
+        book = self._book(m, 500, cache=False)  # a quote is firm: never from the cache
         worst, cost, levels = quotes.walk(book, side, amount)
         now = self.server_now()
         return Quote(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xest.testing.server import LoopbackServer, SimRequest, route
 from xest_kraken.quotes import valid_client_id
 from xest_kraken.simulator import market
 from xest_kraken.simulator.data import ASSET_BY_CODE, TAKER_FEE
-from xest_kraken.simulator.engine import Account, Reject, SimOrder
+from xest_kraken.simulator.engine import Account, Engine, Reject, SimOrder
+
+if TYPE_CHECKING:
+    from xest_kraken.simulator.data import PairDef
 from xest_kraken.simulator.wire import flag, integer, ok, positive
 
 PAGE = 50
@@ -29,6 +33,11 @@ def _window(value: float, params: dict[str, str]) -> bool:
 
 class PrivateRoutes(LoopbackServer):
     """Mixed into :class:`KrakenSimulator`; relies on its ``authenticate``, ``pair``, ``book``."""
+
+    engine: Engine
+    status: str
+    book: Any
+    pair: Callable[[str], PairDef]
 
     def _account(self, request: SimRequest, permission: str = "query") -> Account:
         account = self.authenticate(request)  # type: ignore[attr-defined]
@@ -152,14 +161,14 @@ class PrivateRoutes(LoopbackServer):
         if kind not in ("market", "limit"):
             raise Reject("EGeneral:Invalid arguments:ordertype")
         vol = positive(params.get("volume"), "volume")
-        if -vol.as_tuple().exponent > pair.lot_decimals:
+        if -int(vol.as_tuple().exponent) > pair.lot_decimals:
             raise Reject("EGeneral:Invalid arguments:volume")
         if vol < pair.ordermin:
             raise Reject("EOrder:Order minimum not met")
         price = None
         if kind == "limit":
             price = positive(params.get("price"), "price")
-            if -price.as_tuple().exponent > pair.pair_decimals:
+            if -int(price.as_tuple().exponent) > pair.pair_decimals:
                 raise Reject(
                     f"EOrder:Invalid price:{pair.altname} price can only be specified "
                     f"up to {pair.pair_decimals} decimals."
@@ -204,7 +213,7 @@ class PrivateRoutes(LoopbackServer):
 
     def _estimate(self, order: SimOrder) -> Decimal:
         """The average price a market order would get (the last level's, past the book)."""
-        bids, asks = self.book(order.pair)  # type: ignore[attr-defined]
+        bids, asks = self.book(order.pair)
         levels = asks if order.side == "buy" else bids
         fills = self.engine.walk(levels, order.side, order.vol, None)
         taken = sum((v for _, v in fills), Decimal(0))
