@@ -365,6 +365,7 @@ class Connector:
         response = self.transport.request(
             self.date_endpoint, signer=self.sign, check=self.check_response, cache=False
         )
+        self.check_date_answer(response.data)
         header = response.headers.get("Date")
         try:
             when = email.utils.parsedate_to_datetime(header) if header else None
@@ -381,6 +382,11 @@ class Connector:
             resolution=timedelta(seconds=1),
             raw={"date": header},
         )
+
+    def check_date_answer(self, data: Any) -> None:
+        """Hook: raise BadResponse unless ``data`` is ``date_endpoint``'s usual answer. A page
+        from a proxy in front of the exchange has a Date header too, but not the exchange's
+        clock; parsing the body (``parse.status(data)``) is usually enough."""
 
     def markets(self) -> list[Market]:
         raise self.not_supported("markets")

@@ -20,6 +20,7 @@ COMMANDS = {
     "sim": "xest.cli.sim_cmd",
     "cache": "xest.cli.cache_cmd",
     "conformance": "xest.cli.conformance_cmd",
+    "new-connector": "xest.cli.new_connector_cmd",
     "markets": "xest.cli.market_cmd",
     "ticker": "xest.cli.market_cmd",
     "book": "xest.cli.market_cmd",
