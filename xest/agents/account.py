@@ -65,7 +65,7 @@ class AccountAgent(Trader, Agent):
     open order of the account, ``open_orders_interval``) and ``orders`` (the orders followed
     until final, ``orders_interval``; no request while none is pending).
     ``clock`` is the exchange's :class:`~xest.clock.RemoteClock` and ``refresh_clock`` a
-    callable that takes a fresh server-time reading (the facade's ``server_time``): quote
+    callable that takes a fresh server-time reading (the connector's ``server_time``): quote
     deadlines are checked against the estimated server time, refreshed when its error exceeds
     ``max_clock_error`` seconds. ``lookup_delay``, ``timeout_settle``, ``attempts`` and
     ``lookups`` tune the reconciliation of lost placement answers (:func:`xest.trading.place_once`).
