@@ -1,4 +1,6 @@
-"""Orders checked against Binance's filters before anything is sent."""
+"""Orders checked against Binance's filters before anything is sent: the base Connector's
+checks on the Market the filters give (steps, minimums, maximums, minimum notional), then
+check_order for the rule the model does not carry (NOTIONAL's maximum)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from xest_binance.filters import check_order
 
 from xest import errors
 from xest.models import OrderType, Side
+from xest.trading import prepare_order
 
 D = Decimal
 MARKETS = {m.id: m for m in parse.markets(payload("exchange_info"))}
@@ -19,37 +22,56 @@ ETH = MARKETS["ETHBTC"]
 LIMIT, MARKET = OrderType.LIMIT, OrderType.MARKET
 
 
+def checked(market, type_, amount, price):
+    """What the base Connector's place_order does before create_order, then Binance's check."""
+    request = prepare_order(market, Side.BUY, type_, D(amount), None if price is None else price)
+    check_order(market, request.side, request.type, request.amount, request.price)
+    return request
+
+
 @pytest.mark.parametrize(
-    ("market", "type_", "amount", "price", "filter_", "words"),
+    ("market", "type_", "amount", "price", "words"),
     [
-        (BTC, LIMIT, "0.000011", "40000", "LOT_SIZE", "not on the step 0.00001"),
-        (BTC, LIMIT, "0.000001", "40000", "LOT_SIZE", "below the minimum 0.00001"),
-        (BTC, LIMIT, "9001", "1", "LOT_SIZE", "above the maximum 9000"),
-        (BTC, LIMIT, "0.01", "40000.005", "PRICE_FILTER", "not on the step 0.01"),
-        (BTC, LIMIT, "0.01", "0.001", "PRICE_FILTER", "below the minimum 0.01"),
-        (BTC, LIMIT, "0.0001", "40000", "NOTIONAL", "cost 4 is below the minimum 5"),
-        (BTC, MARKET, "117", None, "MARKET_LOT_SIZE", "above the maximum 116.91807191"),
-        (ETH, LIMIT, "200", "60", "NOTIONAL", "above the maximum 10000"),
+        (BTC, LIMIT, "0.000001", "40000", "smaller than BTC/USDT's amount step 0.00001"),
+        (BTC, LIMIT, "9001", "1", "above BTC/USDT's maximum of 9000"),
+        (BTC, LIMIT, "0.01", "0.001", "smaller than BTC/USDT's price step 0.01"),
+        (
+            BTC,
+            LIMIT,
+            "0.0001",
+            "40000",
+            "order value 4.000000000 USDT is below BTC/USDT's minimum of 5",
+        ),
+        (BTC, MARKET, "117", None, "above BTC/USDT's maximum of 116.91807191"),
     ],
 )
-def test_breaches_name_the_filter(market, type_, amount, price, filter_, words):
+def test_breaches_of_the_market_limits_fail_locally(market, type_, amount, price, words):
+    with pytest.raises(errors.InvalidOrder, match=words.replace(".", r"\.")):
+        checked(market, type_, amount, None if price is None else D(price))
+
+
+def test_the_notional_maximum_names_its_filter():
     with pytest.raises(errors.InvalidOrder) as info:
-        check_order(market, Side.BUY, type_, D(amount), None if price is None else D(price))
-    assert info.value.code == filter_
-    assert filter_ in str(info.value) and words in str(info.value)
-    assert "nothing was sent" in str(info.value)
+        checked(ETH, LIMIT, "200", D("60"))
+    assert info.value.code == "NOTIONAL"
+    assert "above the maximum 10000" in str(info.value) and "nothing was sent" in str(info.value)
+
+
+def test_off_grid_orders_are_put_on_the_filters_grid():
+    request = checked(BTC, LIMIT, "0.0100019", D("40000.004"))
+    assert (request.amount, request.price) == (D("0.01"), D("40000.00"))
 
 
 def test_good_orders_pass():
-    check_order(BTC, Side.BUY, LIMIT, D("0.00012"), D("43250.01"))
-    check_order(BTC, Side.SELL, MARKET, D("116"), None)
-    check_order(ETH, Side.SELL, LIMIT, D("200"), D("0.06"))
+    checked(BTC, LIMIT, "0.00012", D("43250.01"))
+    checked(BTC, MARKET, "116", None)
+    checked(ETH, LIMIT, "200", D("0.06"))
 
 
 def test_closed_market_and_missing_price():
     with pytest.raises(errors.InvalidOrder, match="not trading"):
-        check_order(MARKETS["BNBBTC"], Side.BUY, LIMIT, D("1"), D("0.01"))
-    with pytest.raises(errors.InvalidOrder, match="needs a positive price"):
-        check_order(BTC, Side.BUY, LIMIT, D("1"), None)
+        checked(MARKETS["BNBBTC"], LIMIT, "1", D("0.01"))
+    with pytest.raises(errors.InvalidOrder, match="needs a price"):
+        checked(BTC, LIMIT, "1", None)
     with pytest.raises(errors.InvalidOrder, match="positive"):
-        check_order(BTC, Side.BUY, MARKET, D("0"), None)
+        checked(BTC, MARKET, "0", None)

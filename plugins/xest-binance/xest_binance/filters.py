@@ -1,5 +1,6 @@
-"""Binance symbol filters: read from exchangeInfo into :class:`xest.models.Market`, and checked
-before an order is sent so a bad amount fails locally, naming the filter, with no round trip.
+"""Binance symbol filters: read from exchangeInfo into :class:`xest.models.Market` (whose limits
+the base Connector checks and rounds orders against before anything is sent), plus the one rule
+the model does not carry, checked by :func:`check_order`.
 
 The rules are Binance's (``filters`` in the spot API docs):
 
@@ -63,32 +64,6 @@ def _fail(market: Market, name: str, problem: str) -> errors.InvalidOrder:
     )
 
 
-def _check_range(
-    market: Market,
-    name: str,
-    what: str,
-    value: Decimal,
-    rules: Mapping[str, Any],
-    low_key: str,
-    high_key: str,
-    step_key: str,
-) -> None:
-    low = _positive(rules.get(low_key))
-    high = _positive(rules.get(high_key))
-    step = _positive(rules.get(step_key))
-    if low is not None and value < low:
-        raise _fail(market, name, f"{what} {value} is below the minimum {_plain(low)}")
-    if high is not None and value > high:
-        raise _fail(market, name, f"{what} {value} is above the maximum {_plain(high)}")
-    if step is not None and (value - (low or 0)) % step != 0:
-        fixed = ((value - (low or 0)) // step) * step + (low or 0)
-        raise _fail(
-            market,
-            name,
-            f"{what} {value} is not on the step {_plain(step)} (nearest below: {_plain(fixed)})",
-        )
-
-
 def check_order(
     market: Market,
     side: Side,
@@ -96,73 +71,15 @@ def check_order(
     amount: Decimal,
     price: Decimal | None,
 ) -> None:
-    """Raise InvalidOrder naming the filter an order would break; pass silently otherwise."""
-    if amount <= 0:
-        raise errors.InvalidOrder(
-            f"{market.symbol}: amount must be positive, got {amount}", exchange="binance"
-        )
-    if not market.active:
-        raise errors.InvalidOrder(
-            f"{market.symbol} is not trading now (status {market.status or 'unknown'})",
-            exchange="binance",
-        )
-    f = by_type((market.raw or {}).get("filters", ()))
-    if type is OrderType.LIMIT:
-        if price is None or price <= 0:
-            raise errors.InvalidOrder(
-                f"{market.symbol}: a limit order needs a positive price", exchange="binance"
-            )
-        if "PRICE_FILTER" in f:
-            _check_range(
-                market,
-                "PRICE_FILTER",
-                "price",
-                price,
-                f["PRICE_FILTER"],
-                "minPrice",
-                "maxPrice",
-                "tickSize",
-            )
-    if "LOT_SIZE" in f:
-        _check_range(
-            market, "LOT_SIZE", "amount", amount, f["LOT_SIZE"], "minQty", "maxQty", "stepSize"
-        )
-    if type is OrderType.MARKET and "MARKET_LOT_SIZE" in f:
-        _check_range(
-            market,
-            "MARKET_LOT_SIZE",
-            "amount",
-            amount,
-            f["MARKET_LOT_SIZE"],
-            "minQty",
-            "maxQty",
-            "stepSize",
-        )
-    if type is OrderType.LIMIT and price is not None:
-        cost = price * amount
-        legacy = f.get("MIN_NOTIONAL")
-        if legacy is not None:
-            low = _positive(legacy.get("minNotional"))
-            if low is not None and cost < low:
-                raise _fail(
-                    market,
-                    "MIN_NOTIONAL",
-                    f"cost {_plain(cost)} is below the minimum {_plain(low)}",
-                )
-        notional = f.get("NOTIONAL")
-        if notional is not None:
-            low = _positive(notional.get("minNotional"))
-            high = _positive(notional.get("maxNotional"))
-            if low is not None and cost < low:
-                raise _fail(
-                    market,
-                    "NOTIONAL",
-                    f"cost {_plain(cost)} is below the minimum {_plain(low)}",
-                )
-            if high is not None and cost > high:
-                raise _fail(
-                    market,
-                    "NOTIONAL",
-                    f"cost {_plain(cost)} is above the maximum {_plain(high)}",
-                )
-    del side  # same rules both ways on Binance spot
+    """Refuse, naming the filter, what the :class:`Market` does not carry: NOTIONAL's maximum.
+
+    Everything the model carries (steps, minimums and maximums of price and amount, the
+    minimum notional, the market's status) the base Connector has checked and rounded before
+    ``create_order`` calls this."""
+    notional = by_type((market.raw or {}).get("filters", ())).get("NOTIONAL")
+    if notional is None or type is not OrderType.LIMIT or price is None:
+        return
+    high = _positive(notional.get("maxNotional"))
+    cost = price * amount
+    if high is not None and cost > high:
+        raise _fail(market, "NOTIONAL", f"cost {_plain(cost)} is above the maximum {_plain(high)}")
