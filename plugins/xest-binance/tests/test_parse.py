@@ -46,16 +46,16 @@ def test_exchange_info_filters_become_market_limits():
 def test_ids_past_two_to_the_53_stay_exact():
     data = decode_json('[{"orderId": 9007199254740993, "price": "0.1"}]')
     assert data[0]["orderId"] == 2**53 + 1 and isinstance(data[0]["orderId"], int)
-    orders = [parse.order(row, "LTC/BTC") for row in payload("open_orders_big_ids")]
+    orders = [parse.order("LTC/BTC", row) for row in payload("open_orders_big_ids")]
     assert orders[0].id == "9007199254740993"
     assert orders[0].status is OrderStatus.PARTIALLY_FILLED
     assert orders[0].remaining == D("0.6")
-    status = parse.convert_order(payload("convert_order_status"), sample_quote())
+    status = parse.convert_order(sample_quote(), payload("convert_order_status"))
     assert status.id == "933256278426274426"
 
 
 def test_new_order_full_response():
-    order = parse.order(payload("order_full"), "BTC/USDT")
+    order = parse.order("BTC/USDT", payload("order_full"))
     assert order.id == "28" and order.client_id == "6gCrw2kRUAF9CvJDGP16IP"
     assert (order.side, order.type, order.status) == (
         Side.SELL,
@@ -69,7 +69,7 @@ def test_new_order_full_response():
 
 
 def test_query_and_cancel_answers():
-    order = parse.order(payload("query_order"), "LTC/BTC")
+    order = parse.order("LTC/BTC", payload("query_order"))
     assert (order.id, order.status, order.price, order.amount) == (
         "1",
         OrderStatus.OPEN,
@@ -77,22 +77,22 @@ def test_query_and_cancel_answers():
         D("1.0"),
     )
     assert order.average_price is None
-    cancelled = parse.order(payload("cancel_order"), "LTC/BTC")
+    cancelled = parse.order("LTC/BTC", payload("cancel_order"))
     assert cancelled.status is OrderStatus.CANCELLED
     assert cancelled.client_id == "myOrder1"  # the order's own id, not the cancel request's
 
 
 def test_market_data():
-    book = parse.order_book(payload("depth"), "ETH/BTC")
+    book = parse.order_book("ETH/BTC", payload("depth"))
     assert book.best_bid.price == D("4") and book.best_ask.amount == D("12")
     assert book.id == "1027024"
-    (trade,) = [parse.public_trade(r, "ETH/BTC") for r in payload("trades")]
+    (trade,) = [parse.public_trade("ETH/BTC", r) for r in payload("trades")]
     assert trade.side is Side.SELL and trade.id == "28457"  # buyer was the maker: taker sold
-    (candle,) = [parse.candle(r, "ETH/BTC", "1d") for r in payload("klines")]
+    (candle,) = [parse.candle("ETH/BTC", "1d", r) for r in payload("klines")]
     assert candle.open_time == datetime(2017, 7, 3, tzinfo=UTC)
     assert (candle.low, candle.high, candle.count) == (D("0.015758"), D("0.8"), 308)
     assert candle.vwap is not None and -candle.vwap.as_tuple().exponent <= 12
-    ticker = parse.ticker(payload("ticker_24hr"), "BNB/BTC")
+    ticker = parse.ticker("BNB/BTC", payload("ticker_24hr"))
     assert (ticker.bid, ticker.ask, ticker.last) == (D("4"), D("4.000002"), D("4.000002"))
     assert ticker.timestamp == datetime(2017, 7, 12, 14, 31, 39, 40000, UTC)
 
@@ -106,13 +106,13 @@ def test_balances_hide_zero_unless_asked():
 
 
 def test_my_trades():
-    (trade,) = [parse.trade(r, "BNB/BTC") for r in payload("my_trades")]
+    (trade,) = [parse.trade("BNB/BTC", r) for r in payload("my_trades")]
     assert (trade.id, trade.order_id, trade.side) == ("28457", "100234", Side.BUY)
     assert trade.cost == D("4.00000100") * D("12")
 
 
 def test_convert_quote_sell_and_buy():
-    sell = parse.quote(payload("convert_get_quote"), "BTC/USDT", Side.SELL, None)
+    sell = parse.quote("BTC/USDT", payload("convert_get_quote"), Side.SELL, None)
     assert (sell.id, sell.amount, sell.cost, sell.price) == (
         "12415572564",
         D("0.1"),
@@ -129,19 +129,19 @@ def test_convert_quote_sell_and_buy():
         "toAmount": "0.1",
         "fromAmount": "3816.37",
     }
-    buy = parse.quote(bought, "BTC/USDT", Side.BUY, None)
+    buy = parse.quote("BTC/USDT", bought, Side.BUY, None)
     assert (buy.amount, buy.cost, buy.price) == (D("0.1"), D("3816.37"), D("38163.7"))
 
 
 def test_convert_orders_follow_their_status():
     quote = sample_quote()
-    accepted = parse.convert_order(payload("convert_accept_quote"), quote)
+    accepted = parse.convert_order(quote, payload("convert_accept_quote"))
     assert accepted.status is OrderStatus.PENDING and accepted.filled == 0
     assert accepted.symbol == "BTC/USDT" and accepted.side is Side.SELL
-    done = parse.convert_order(payload("convert_order_status"), quote)
+    done = parse.convert_order(quote, payload("convert_order_status"))
     assert done.status is OrderStatus.FILLED
     assert (done.amount, done.filled) == (D("0.00054414"), D("0.00054414"))
-    failed = parse.convert_order({"orderId": 5, "orderStatus": "FAIL"}, quote)
+    failed = parse.convert_order(quote, {"orderId": 5, "orderStatus": "FAIL"})
     assert failed.status is OrderStatus.REJECTED and failed.is_final
 
 

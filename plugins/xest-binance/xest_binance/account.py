@@ -65,7 +65,7 @@ class AccountOperations(_Host):
             params: dict[str, Any] = {"symbol": m.id}
             if since is not None:
                 params["startTime"] = parse.to_ms(since)
-            orders += [parse.order(row, m.symbol) for row in self.request(ep.ALL_ORDERS, params)]
+            orders += [parse.order(m.symbol, row) for row in self.request(ep.ALL_ORDERS, params)]
         return sorted((o for o in orders if o.is_final), key=_created)
 
     def order(
@@ -87,7 +87,7 @@ class AccountOperations(_Host):
                 )
             return found
         m = self.market(symbol)
-        return parse.order(self.request(ep.QUERY_ORDER, {"symbol": m.id, **ids}), m.symbol)
+        return parse.order(m.symbol, self.request(ep.QUERY_ORDER, {"symbol": m.id, **ids}))
 
     def cancel_order(
         self,
@@ -106,7 +106,7 @@ class AccountOperations(_Host):
                 )
             symbol = found.symbol
         m = self.market(symbol)
-        return parse.order(self.request(ep.CANCEL_ORDER, {"symbol": m.id, **ids}), m.symbol)
+        return parse.order(m.symbol, self.request(ep.CANCEL_ORDER, {"symbol": m.id, **ids}))
 
     def my_trades(
         self, symbol: str | None = None, since: datetime | None = None, limit: int | None = None
@@ -120,7 +120,7 @@ class AccountOperations(_Host):
                 params["startTime"] = parse.to_ms(since)
             if limit is not None:
                 params["limit"] = max(1, min(int(limit), 1000))
-            trades += [parse.trade(row, m.symbol) for row in self.request(ep.MY_TRADES, params)]
+            trades += [parse.trade(m.symbol, row) for row in self.request(ep.MY_TRADES, params)]
         trades.sort(key=lambda t: t.timestamp)
         return trades[-limit:] if limit else trades
 
@@ -165,12 +165,12 @@ class AccountOperations(_Host):
                 raw={},
             )
         params["newOrderRespType"] = "FULL"
-        return parse.order(self.request(ep.NEW_ORDER, params), m.symbol)
+        return parse.order(m.symbol, self.request(ep.NEW_ORDER, params))
 
     def _order(self, row: dict[str, Any]) -> Order:
         m = self._market_by_id(row["symbol"])
         symbol = m.symbol if m is not None else row["symbol"]
-        return parse.order(row, symbol)
+        return parse.order(symbol, row)
 
     def _find_open(self, order_id: str | None, client_id: str | None) -> Order | None:
         for o in self.open_orders():

@@ -160,7 +160,7 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
     def ticker(self, symbol: str) -> Ticker:
         m = self.market(symbol)
         data = self.request(ep.weighted(ep.TICKER_24HR, 2), {"symbol": m.id})
-        return parse.ticker(data, m.symbol)
+        return parse.ticker(m.symbol, data)
 
     def tickers(self, symbols: Sequence[str] | None = None) -> dict[str, Ticker]:
         """Several tickers in one call (``symbols=[...]``), or every symbol's when None."""
@@ -180,7 +180,7 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
         for row in rows:
             m = self._market_by_id(row["symbol"])
             if m is not None:
-                result[m.symbol] = parse.ticker(row, m.symbol)
+                result[m.symbol] = parse.ticker(m.symbol, row)
         return result
 
     def order_book(self, symbol: str, depth: int | None = None) -> OrderBook:
@@ -193,7 +193,7 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
         data = self.request(
             ep.weighted(ep.DEPTH, ep.depth_weight(limit)), {"symbol": m.id, "limit": limit}
         )
-        return parse.order_book(data, m.symbol)
+        return parse.order_book(m.symbol, data)
 
     def fetch_candles(
         self, m: Market, interval: str, since: datetime | None, limit: int | None
@@ -204,7 +204,7 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
         if limit is not None:
             params["limit"] = min(limit, 1000)
         rows = self.request(ep.KLINES, params)
-        return [parse.candle(row, m.symbol, interval) for row in rows]
+        return [parse.candle(m.symbol, interval, row) for row in rows]
 
     def trades(
         self, symbol: str, since: datetime | None = None, limit: int | None = None
@@ -214,7 +214,7 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
         params: dict[str, Any] = {"symbol": m.id}
         if limit is not None:
             params["limit"] = max(1, min(int(limit), 1000))
-        rows = [parse.public_trade(r, m.symbol) for r in self.request(ep.TRADES, params)]
+        rows = [parse.public_trade(m.symbol, r) for r in self.request(ep.TRADES, params)]
         if since is not None:
             rows = [t for t in rows if t.timestamp is not None and t.timestamp >= since]
         return rows

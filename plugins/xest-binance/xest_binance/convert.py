@@ -43,18 +43,18 @@ class ConvertOperations(_Host):
                 "account can pay for",
                 exchange=self.exchange,
             )
-        return parse.quote(data, m.symbol, side_, created)
+        return parse.quote(m.symbol, data, side_, created)
 
     def accept_quote(self, quote: Quote) -> Order:
         """Accept a convert quote, then follow the convert order to its final state (bounded by
         ``convert_timeout``; a still-processing order comes back pending)."""
         self._need_credentials("accept_quote")
         accepted = self.request(ep.CONVERT_ACCEPT_QUOTE, {"quoteId": quote.id})
-        order = parse.convert_order(accepted, quote)
+        order = parse.convert_order(quote, accepted)
         deadline = time.monotonic() + self.convert_timeout
         while not order.is_final:
             data = self.request(ep.CONVERT_ORDER_STATUS, {"orderId": order.id})
-            order = parse.convert_order({**accepted, **data}, quote)
+            order = parse.convert_order(quote, {**accepted, **data})
             if order.is_final or time.monotonic() >= deadline:
                 break
             time.sleep(self.convert_poll_interval)
@@ -66,7 +66,7 @@ class ConvertOperations(_Host):
         acceptance whose answer was lost, and to follow a convert order still processing."""
         self._need_credentials("quote_order")
         data = self.request(ep.CONVERT_ORDER_STATUS, {"quoteId": quote.id})
-        return parse.convert_order(data, quote)
+        return parse.convert_order(quote, data)
 
 
 def _valid_time(valid_for: timedelta | None) -> str:

@@ -112,7 +112,7 @@ def markets(data: Mapping[str, Any]) -> list[Market]:
     return [market(s) for s in data.get("symbols", ())]
 
 
-def ticker(data: Mapping[str, Any], symbol: str) -> Ticker:
+def ticker(symbol: str, data: Mapping[str, Any]) -> Ticker:
     """A 24 hr ticker (``/api/v3/ticker/24hr``) or a book ticker (``/ticker/bookTicker``)."""
     close_time = data.get("closeTime")
     return Ticker(
@@ -132,7 +132,7 @@ def ticker(data: Mapping[str, Any], symbol: str) -> Ticker:
     )
 
 
-def order_book(data: Mapping[str, Any], symbol: str) -> OrderBook:
+def order_book(symbol: str, data: Mapping[str, Any]) -> OrderBook:
     return OrderBook(
         symbol=symbol,
         bids=[(p, q) for p, q, *_ in data.get("bids", ())],
@@ -142,7 +142,7 @@ def order_book(data: Mapping[str, Any], symbol: str) -> OrderBook:
     )
 
 
-def candle(row: list[Any], symbol: str, interval: str) -> Candle:
+def candle(symbol: str, interval: str, row: list[Any]) -> Candle:
     """One kline: [open time, open, high, low, close, volume, close time, quote volume, count,
     taker buy base volume, taker buy quote volume, ignore]."""
     volume = to_decimal(row[5])
@@ -163,7 +163,7 @@ def candle(row: list[Any], symbol: str, interval: str) -> Candle:
     )
 
 
-def public_trade(data: Mapping[str, Any], symbol: str) -> PublicTrade:
+def public_trade(symbol: str, data: Mapping[str, Any]) -> PublicTrade:
     # The taker's side: if the buyer was the maker, the taker sold.
     side = Side.SELL if data.get("isBuyerMaker") else Side.BUY
     return PublicTrade(
@@ -188,7 +188,7 @@ def balances(data: Mapping[str, Any], include_zero: bool = False) -> dict[str, B
     return result
 
 
-def order(data: Mapping[str, Any], symbol: str) -> Order:
+def order(symbol: str, data: Mapping[str, Any]) -> Order:
     """An order from new order (ACK/RESULT/FULL), query order, open orders or cancel."""
     amount = to_decimal(data.get("origQty", "0"))
     filled = to_decimal(data.get("executedQty", "0"))
@@ -226,7 +226,7 @@ def order(data: Mapping[str, Any], symbol: str) -> Order:
     )
 
 
-def trade(data: Mapping[str, Any], symbol: str) -> Trade:
+def trade(symbol: str, data: Mapping[str, Any]) -> Trade:
     """One of the account's fills (``/api/v3/myTrades``)."""
     return Trade(
         id=str(data["id"]),
@@ -242,7 +242,7 @@ def trade(data: Mapping[str, Any], symbol: str) -> Trade:
     )
 
 
-def quote(data: Mapping[str, Any], symbol: str, side: Side, created: datetime | None) -> Quote:
+def quote(symbol: str, data: Mapping[str, Any], side: Side, created: datetime | None) -> Quote:
     """A convert quote. Buying the base spends the quote asset (from = quote, to = base);
     selling spends the base (from = base, to = quote). ``ratio`` is to-per-from."""
     if side is Side.BUY:
@@ -264,7 +264,7 @@ def quote(data: Mapping[str, Any], symbol: str, side: Side, created: datetime | 
     )
 
 
-def convert_order(data: Mapping[str, Any], quote_: Quote) -> Order:
+def convert_order(quote_: Quote, data: Mapping[str, Any]) -> Order:
     """A convert order (acceptQuote / orderStatus) as an xest Order on the quote's market."""
     status = CONVERT_STATUS.get(str(data.get("orderStatus", "PROCESS")), OrderStatus.PENDING)
     amount, cost = quote_.amount, quote_.cost
