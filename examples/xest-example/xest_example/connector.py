@@ -1,7 +1,8 @@
 """Connector for Example, a small fictional exchange (see ``README.md`` for its REST dialect).
 
-Everything exchange-specific lives here: endpoint declarations, signing, parsing the JSON into
-:mod:`xest.models`, mapping the exchange's error codes onto :mod:`xest.errors`.
+The endpoints are declared in ``api.py`` and the error codes in ``errors.py``; here: signing,
+the operations, and parsing the JSON into :mod:`xest.models` (in small methods, one place per
+conversion: a connector this small needs no ``parse.py`` of its own).
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from xest_example.api import (
     BOOK,
     CANCEL,
     CANDLES,
-    ERRORS,
     MARKETS,
     OPEN_ORDERS,
     ORDER,
@@ -53,6 +53,7 @@ from xest_example.api import (
     TIME,
     TRADES,
 )
+from xest_example.errors import ERRORS
 
 
 class ExampleConnector(Connector):

@@ -8,9 +8,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from xest_example.api import ERRORS
 from xest_example.cases import ERROR_CASES, RECORDED_CASES
 from xest_example.connector import ExampleConnector
+from xest_example.errors import ERRORS
 from xest_example.simulator import ExampleSimulator
 
 from xest import errors, hookimpl
