@@ -1,6 +1,6 @@
 """Connector for Example, a small fictional exchange (see ``README.md`` for its REST dialect).
 
-The endpoints are declared in ``api.py`` and the error codes in ``errors.py``; here: signing,
+The endpoints are declared in ``endpoints.py`` and the error codes in ``errors.py``; here: signing,
 the operations, and parsing the JSON into :mod:`xest.models` (in small methods, one place per
 conversion: a connector this small needs no ``parse.py`` of its own).
 """
@@ -33,7 +33,7 @@ from xest.models import (
     Status,
     Ticker,
 )
-from xest_example.api import (
+from xest_example.endpoints import (
     ACCEPT,
     BALANCES,
     BOOK,

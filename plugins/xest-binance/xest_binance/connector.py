@@ -35,11 +35,11 @@ from xest.models import (
 )
 from xest_binance import endpoints as ep
 from xest_binance import parse
-from xest_binance.account import MAX_SCAN, AccountOperations
-from xest_binance.convert import VALID_TIMES, ConvertOperations
 from xest_binance.errors import error_for
+from xest_binance.quotes import VALID_TIMES, ConvertOperations
 from xest_binance.shapes import check_shape
 from xest_binance.signing import DEFAULT_RECV_WINDOW, MAX_RECV_WINDOW, sign_request
+from xest_binance.trading import MAX_SCAN, AccountOperations
 
 TESTNET_URL = "https://testnet.binance.vision"
 # fmt: off

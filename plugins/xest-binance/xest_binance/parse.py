@@ -29,7 +29,7 @@ from xest.models import (
     to_decimal,
     unify_symbol,
 )
-from xest_binance.filters import market_limits
+from xest_binance.markets import market_limits
 
 _PLACES = Decimal("1E-12")
 

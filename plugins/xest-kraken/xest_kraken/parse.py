@@ -27,7 +27,7 @@ from xest.models import (
     Trade,
     to_decimal,
 )
-from xest_kraken.symbols import balance_note, pair_assets, unify_asset
+from xest_kraken.markets import balance_note, pair_assets, unify_asset
 
 MarketLookup = Callable[[str], Market]
 

@@ -27,7 +27,7 @@ from xest.models import Balance, Market, Order, PublicTrade, Ticker
 from xest.streams import Feed, LocalBook, Resync
 from xest.streams.feed import Connection
 from xest_kraken import endpoints as ep
-from xest_kraken.symbols import unify_asset
+from xest_kraken.markets import unify_asset
 
 PUBLIC_URL = "wss://ws.kraken.com/v2"
 PRIVATE_URL = "wss://ws-auth.kraken.com/v2"

@@ -22,9 +22,9 @@ from decimal import Decimal
 from typing import Any
 
 from xest.testing.server import SimRequest, SimResponse, route
-from xest_binance.simulator.convert import ConvertDesk
 from xest_binance.simulator.limits import WeightBook
-from xest_binance.simulator.market_data import INTERVAL_MS, default_markets
+from xest_binance.simulator.market import INTERVAL_MS, default_markets
+from xest_binance.simulator.quotes import ConvertDesk
 from xest_binance.simulator.trading import Account, Exchange, SimError, missing
 from xest_binance.simulator.ws import StreamRoutes
 

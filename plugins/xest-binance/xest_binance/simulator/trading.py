@@ -14,7 +14,7 @@ from decimal import Decimal
 import attrs
 
 from xest.markets import take_levels
-from xest_binance.simulator.market_data import EIGHT, SimMarket, fmt, q
+from xest_binance.simulator.market import EIGHT, SimMarket, fmt, q
 
 COMMISSION = Decimal("0.001")  # 0.1 %, charged in the asset received
 FIRST_ORDER_ID = 2**53 + 1000  # past what a double holds exactly: clients must keep ints exact

@@ -23,7 +23,7 @@ from xest.streams.feed import decode
 from xest.streams.simserver import BookOverlay, Session, WsServer, diff
 from xest.streams.simserver import random_change as _random_change
 from xest.testing.server import LoopbackServer, SimRequest, SimResponse
-from xest_binance.simulator.market_data import LEVELS, fmt
+from xest_binance.simulator.market import LEVELS, fmt
 
 FIRST_UPDATE_ID = 2**53 + 1_000
 

@@ -22,11 +22,11 @@ from xest.streams.feed import decode
 from xest.streams.simserver import BookOverlay, Session, WsServer, diff, dumps, number
 from xest.streams.simserver import random_change as _random_change
 from xest.testing.server import SimRequest, SimResponse, route
+from xest_kraken.markets import unify_asset
 from xest_kraken.simulator.data import ASSET_BY_CODE, PAIRS, PairDef
-from xest_kraken.simulator.private import PrivateRoutes
+from xest_kraken.simulator.trading import PrivateRoutes
 from xest_kraken.simulator.wire import ok
 from xest_kraken.stream import checksum
-from xest_kraken.symbols import unify_asset
 
 _STATUS = {
     "pending": "pending_new",

@@ -20,7 +20,7 @@ from xest.models import (
 )
 from xest_binance import endpoints as ep
 from xest_binance import parse
-from xest_binance.filters import check_order
+from xest_binance.markets import check_order
 
 # Without a symbol, per-symbol histories scan at most this many markets (20 weight each).
 MAX_SCAN = 20

@@ -12,7 +12,7 @@ from xest.http import wire_value
 from xest.models import Market, Order, Quote, Side
 from xest_binance import endpoints as ep
 from xest_binance import parse
-from xest_binance.account import _Host
+from xest_binance.trading import _Host
 
 # Convert quote lifetimes Binance offers (validTime), shortest first.
 VALID_TIMES = (("10s", 10), ("30s", 30), ("1m", 60), ("2m", 120))

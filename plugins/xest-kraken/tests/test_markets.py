@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from xest_kraken.symbols import balance_note, exchange_asset, pair_assets, unify_asset
+from xest_kraken.markets import balance_note, exchange_asset, pair_assets, unify_asset
 
 
 @pytest.mark.parametrize(

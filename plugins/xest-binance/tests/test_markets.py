@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from xest_binance import parse
 from xest_binance.conformance import payload
-from xest_binance.filters import check_order
+from xest_binance.markets import check_order
 
 from xest import errors
 from xest.models import OrderType, Side

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
-from xest_binance.simulator.market_data import EIGHT, SimMarket, fmt
+from xest_binance.simulator.market import EIGHT, SimMarket, fmt
 from xest_binance.simulator.trading import Account, SimError, missing, number
 
 SPREAD = Decimal("0.001")  # the convert desk's margin over the book
