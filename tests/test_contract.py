@@ -321,3 +321,17 @@ def test_wire_value_refuses_floats_and_spells_booleans():
     assert (wire_value(True), wire_value(False), wire_value(7)) == ("true", "false", "7")
     with pytest.raises(TypeError, match="float"):
         wire_value(0.1)
+
+
+def test_create_gives_connector_options_to_the_connector_and_the_rest_to_the_transport():
+    class Optioned(Connector):
+        exchange = "optioned"
+
+        def __init__(self, transport, credentials=None, *, depth_cap: int = 5):
+            super().__init__(transport, credentials)
+            self.depth_cap = depth_cap
+
+    made = Optioned.create("http://127.0.0.1:9", depth_cap=9, cache=False, read_timeout=3.0)
+    assert made.depth_cap == 9
+    assert (made.transport.cache_enabled, made.transport.read_timeout) == (False, 3.0)
+    assert made.transport.clock is not None

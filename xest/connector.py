@@ -13,6 +13,7 @@ __all__ = ["OPERATIONS", "PRIVATE_OPERATIONS", "Capability", "Connector", "Order
 import email.utils
 import enum
 import functools
+import inspect
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -200,10 +201,15 @@ class Connector:
         cls,
         url: str | None = None,
         credentials: Credentials | None = None,
-        **transport_options: Any,
+        **options: Any,
     ) -> Connector:
-        """A connector with its own transport (the facade wires a shared cache)."""
-        return cls(cls.make_transport(url, **transport_options), credentials)
+        """A connector with its own transport. ``options`` naming a keyword-only parameter of
+        the connector's ``__init__`` go to the connector (Binance ``recv_window=``); the others
+        to its transport (``cache=``, ``read_timeout=``...)."""
+        accepted = inspect.signature(cls.__init__).parameters.values()
+        own = {p.name for p in accepted if p.kind is inspect.Parameter.KEYWORD_ONLY}
+        mine = {k: options.pop(k) for k in list(options) if k in own}
+        return cls(cls.make_transport(url, **options), credentials, **mine)
 
     @classmethod
     def make_transport(cls, url: str | None = None, **transport_options: Any) -> Transport:

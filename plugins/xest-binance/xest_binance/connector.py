@@ -92,25 +92,6 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
         self.convert_poll_interval = convert_poll_interval
         self.convert_timeout = convert_timeout
 
-    @classmethod
-    def create(
-        cls,
-        url: str | None = None,
-        credentials: Credentials | None = None,
-        *,
-        recv_window: int | None = None,
-        convert_poll_interval: float = 0.2,
-        convert_timeout: float = 10.0,
-        **transport_options: Any,
-    ) -> BinanceConnector:
-        return cls(
-            cls.make_transport(url, **transport_options),
-            credentials,
-            recv_window=recv_window,
-            convert_poll_interval=convert_poll_interval,
-            convert_timeout=convert_timeout,
-        )
-
     # -- plumbing ---------------------------------------------------------------------------------
 
     def sign(
