@@ -291,7 +291,8 @@ class Client:
         stopped with the client. ``start()`` it."""
         from xest.agents.market import MarketAgent
 
-        return self.add_agent(MarketAgent(self, symbol, **options))
+        agent: MarketAgent = self.add_agent(MarketAgent(self, symbol, **options))
+        return agent
 
     def _forget(self, stream: Any) -> None:
         if stream in self._streams:

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -25,7 +25,29 @@ from xest.agents.base import Agent, Observation
 from xest.models import OrderBook, Ticker
 
 if TYPE_CHECKING:
-    from xest.facade import Client
+    from xest.streams import Stream
+
+
+class MarketSource(Protocol):
+    """What the agent reads from (``xest.open(...)`` gives one): the connector's public reads
+    and its streams. Declared here so that agents never depend on the facade."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def capabilities(self) -> frozenset[str]: ...
+
+    @property
+    def streams(self) -> frozenset[str]: ...
+
+    def ticker(self, symbol: str) -> Ticker: ...
+
+    def order_book(self, symbol: str, depth: int | None = None) -> OrderBook: ...
+
+    def stream_ticker(self, symbol: str, **options: Any) -> Stream: ...
+
+    def stream_book(self, symbol: str, depth: int = 10, **options: Any) -> Stream: ...
 
 STREAM = "stream"
 POLL = "poll"
@@ -48,7 +70,7 @@ class MarketAgent(Agent):
 
     def __init__(
         self,
-        client: Client,
+        client: MarketSource,
         symbol: str,
         *,
         depth: int = 10,

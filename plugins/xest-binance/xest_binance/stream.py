@@ -131,8 +131,8 @@ class DepthFeed(MarketFeed):
         """The snapshot, fetched once the stream is open, so every change after it arrives as
         an event (a snapshot lagging behind the stream shows as a gap at the first event)."""
         snap = self._snapshot()
-        bids = parse.order_book(snap, self.market.symbol).bids
-        asks = parse.order_book(snap, self.market.symbol).asks
+        bids = parse.order_book(self.market.symbol, snap).bids
+        asks = parse.order_book(self.market.symbol, snap).asks
         book = self.book
         book.load(
             [(b.price, b.amount) for b in bids],
@@ -274,7 +274,7 @@ class UserDataFeed(Feed):
             "time": e.get("O"),
             "updateTime": e.get("E"),
         }
-        return attrs.evolve(parse.order(rest, market.symbol), raw=e)
+        return attrs.evolve(parse.order(market.symbol, rest), raw=e)
 
 
 def feed(connector: Any, kind: str, symbol: str | None = None, depth: int | None = None) -> Feed:

@@ -96,20 +96,20 @@ class StreamRoutes(PrivateRoutes):
     def own_book(self, pair: str) -> tuple[list, list]:
         """The simulator's own book of a pair (bids, asks; best first) as (price, qty)."""
         with self.lock:
-            return self.book(self.pair(pair))  # type: ignore[attr-defined]
+            return self.book(self.pair(pair))
 
     def set_level(self, pair: str, side: str, price: Any, qty: Any) -> None:
         """Set one level of the book (quantity 0 removes it) and publish the change."""
         with self.lock:
-            p = self.pair(pair)  # type: ignore[attr-defined]
+            p = self.pair(pair)
             self.overlay.set(p.key, side, Decimal(str(price)), Decimal(str(qty)))
         self.publish()
 
     def book_step(self, pair: str, rng: Any) -> None:
         """One random change to the book near the top (resize, remove or add a level)."""
         with self.lock:
-            p = self.pair(pair)  # type: ignore[attr-defined]
-            bids, asks = self.book(p)  # type: ignore[attr-defined]
+            p = self.pair(pair)
+            bids, asks = self.book(p)
             lot = Decimal(1).scaleb(-p.lot_decimals) * 10 ** max(p.lot_decimals - 3, 0)
             side, price, qty = _random_change(rng, bids, asks, p.tick_size, lot)
             self.overlay.set(p.key, side, price, qty)
@@ -237,7 +237,7 @@ class StreamRoutes(PrivateRoutes):
 
     def _send_book(self, session: Session, p: PairDef, symbol: str, *, snapshot: bool) -> None:
         depth = int(session.subscriptions[("book", symbol)].get("depth", 10))
-        bids, asks = self.book(p)  # type: ignore[attr-defined]
+        bids, asks = self.book(p)
         bids, asks = bids[:depth], asks[:depth]
         old_bids, old_asks = session.views.get(("book", symbol), ([], []))
         if snapshot:
@@ -297,7 +297,7 @@ class StreamRoutes(PrivateRoutes):
             session.send(None, raw=dumps({"channel": "trade", "type": "update", "data": rows}))
 
     def _send_ticker(self, session: Session, p: PairDef, symbol: str, type_: str) -> None:
-        bids, asks = self.book(p)  # type: ignore[attr-defined]
+        bids, asks = self.book(p)
         top = (bids[0] if bids else None, asks[0] if asks else None)
         if type_ == "update" and session.views.get(("ticker", symbol)) == top:
             return
