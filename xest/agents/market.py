@@ -49,6 +49,7 @@ class MarketSource(Protocol):
 
     def stream_book(self, symbol: str, depth: int = 10, **options: Any) -> Stream: ...
 
+
 STREAM = "stream"
 POLL = "poll"
 
