@@ -35,6 +35,7 @@ __all__ = [
     "QuoteExpired",
     "RateLimited",
     "RequestTimeout",
+    "StoreUnavailable",
     "XestError",
 ]
 
@@ -165,6 +166,12 @@ class RateLimited(NetworkError):
 
 class InvalidNonce(NetworkError):
     """The nonce or timestamp was refused (not increasing, or outside the receive window)."""
+
+
+class StoreUnavailable(XestError):
+    """The shared store (``XEST_STORE``, e.g. a Redis server) cannot be reached. Reads go on
+    without the shared cache; signed calls stop, rather than risk a repeated nonce or a second
+    execution of a quote. Nothing was sent to the exchange."""
 
 
 ErrorRule = tuple[type[XestError], str]  # (the class to raise, what the user should do)

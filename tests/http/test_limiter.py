@@ -254,13 +254,15 @@ def test_the_connectors_429_message_is_kept_with_the_shared_wait(sim):
         t.request(TIME)
 
 
-def test_a_short_or_foreign_file_is_reset_when_first_mapped(tmp_path):
+def test_a_short_or_foreign_file_is_reset_when_first_used(tmp_path):
     from xest.http.shared_state import SIZE, SharedState
 
     path = tmp_path / "old.limits"
     path.write_bytes(b"xest-limits kraken api.kraken.com\n1.0 418 2.0\n")  # an older text format
     state = SharedState.at(path)
-    assert state.header() == (0.0, 0, 0.0)
+    assert state.peek_header() == (0.0, 0, 0.0)
+    with state:
+        assert state.header() == (0.0, 0, 0.0)
     assert path.stat().st_size == SIZE
 
 

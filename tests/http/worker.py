@@ -18,7 +18,7 @@ from xest.http.nonce import nonce_source
 
 def main() -> None:
     mode, url, start_at, _index, *args = sys.argv[1:]
-    if mode != "nonce":
+    if not mode.startswith("nonce"):
         budget = float(args[0]) if args else 1e9
         transport = Transport(
             "echo",
@@ -60,6 +60,12 @@ def main() -> None:
         source = nonce_source(args[0])
         for _ in range(int(args[1])):
             print(source())
+    elif mode == "nonce-timed":  # before_ns nonce after_ns
+        source = nonce_source(args[0])
+        for _ in range(int(args[1])):
+            before = time.time_ns()
+            nonce = source()
+            print(before, nonce, time.time_ns())
     else:
         raise SystemExit(f"unknown mode {mode}")
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import attrs
 
+from xest import errors
+from xest.http import storage
 from xest.http.storage import StripedLocks, cache_dir, private_dir
 
 log = logging.getLogger("xest.http")
@@ -49,6 +51,9 @@ def _store(directory: Path) -> Any:
         return store
 
 
+_UNUSABLE = (OSError, sqlite3.Error, errors.ConfigError)
+
+
 def cache_key(exchange: str, base_url: str, path: str, query: str) -> str:
     """What identifies one answer: exchange, base URL, path and canonical (sorted) parameters."""
     return f"xest/1 {exchange} {base_url}{path}?{query}"
@@ -70,7 +75,7 @@ class CachedAnswer:
 
 @attrs.frozen
 class CacheInfo:
-    location: Path
+    location: Path | str
     entries: int
     size: int  # bytes on disk
 
@@ -81,6 +86,7 @@ class ResponseCache:
     def __init__(self, directory: Path | None = None) -> None:
         self._directory = directory
         self._locks: StripedLocks | None = None
+        self._broken = False
 
     @property
     def directory(self) -> Path:
@@ -92,46 +98,85 @@ class ResponseCache:
         return _store(self.directory)
 
     def get(self, key: str) -> CachedAnswer | None:
+        if self._broken:
+            return None
         try:
             value = self._db().get(key)
-        except (OSError, sqlite3.Error) as exc:  # a broken cache must not break reads
-            log.warning("response cache unavailable (%s); reading from the exchange", exc)
+        except _UNUSABLE as exc:  # a broken cache must not break reads
+            self._unusable(exc)
             return None
         return value if isinstance(value, CachedAnswer) else None
 
     def set(self, key: str, answer: CachedAnswer, ttl: float) -> None:
+        if self._broken:
+            return
         try:
             self._db().set(key, answer, expire=ttl)
-        except (OSError, sqlite3.Error) as exc:
-            log.warning("could not store an answer in the response cache (%s)", exc)
+        except _UNUSABLE as exc:
+            self._unusable(exc)
+
+    def _unusable(self, exc: BaseException) -> None:
+        # Permissions, a file where the directory should be, a corrupted database: go on
+        # without the cache (one warning), rather than stop or retry it on every call.
+        self._broken = True
+        path = self._directory if self._directory is not None else cache_dir() / RESPONSES
+        storage.unusable("response cache", path, exc)
 
     @contextlib.contextmanager
     def single_flight(self, key: str, timeout: float) -> Iterator[bool]:
         """Hold the key's lock (threads and processes) for the duration of one remote call."""
-        if self._locks is None:
-            self._locks = StripedLocks.at(private_dir(RESPONSES, "locks"))
-        with self._locks.hold(key, timeout) as held:
+        if self._broken:
+            yield False
+            return
+        try:
+            if self._locks is None:
+                self._locks = StripedLocks.at(private_dir(RESPONSES, "locks"))
+            hold = self._locks.hold(key, timeout)
+            held = hold.__enter__()
+        except _UNUSABLE as exc:
+            self._unusable(exc)
+            yield False
+            return
+        try:
             yield held
+        finally:
+            hold.__exit__(None, None, None)
 
     def info(self) -> CacheInfo:
         directory = cache_dir() / RESPONSES if self._directory is None else self._directory
-        if not directory.is_dir():
-            return CacheInfo(directory, 0, 0)
-        db = _store(directory)
-        db.expire()
-        size = sum(
-            entry.stat().st_size
-            for entry in _walk(directory)
-            if entry.is_file(follow_symlinks=False)
-        )
-        return CacheInfo(directory, len(db), size)
+        try:
+            if not directory.is_dir():
+                return CacheInfo(directory, 0, 0)
+            db = _store(directory)
+            db.expire()
+            size = sum(
+                entry.stat().st_size
+                for entry in _walk(directory)
+                if entry.is_file(follow_symlinks=False)
+            )
+            return CacheInfo(directory, len(db), size)
+        except _UNUSABLE as exc:
+            raise _cannot("read", directory, exc) from None
 
     def clear(self) -> int:
         """Remove every stored answer; returns how many there were."""
         directory = cache_dir() / RESPONSES if self._directory is None else self._directory
-        if not directory.is_dir():
-            return 0
-        return _store(directory).clear()
+        try:
+            if not directory.is_dir():
+                return 0
+            return _store(directory).clear()
+        except _UNUSABLE as exc:
+            raise _cannot("clear", directory, exc) from None
+
+
+def _cannot(what: str, directory: Path, exc: BaseException) -> errors.ConfigError:
+    if isinstance(exc, errors.ConfigError):
+        return exc
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return errors.ConfigError(
+        f"cannot {what} the response cache at {directory} ({reason}); fix its permissions "
+        "or set XEST_CACHE_DIR to a writable directory"
+    )
 
 
 def _walk(directory: Path) -> Iterator[os.DirEntry]:

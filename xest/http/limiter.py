@@ -1,9 +1,10 @@
 """The rate limiter, shared by every process on the machine.
 
 Exchanges limit per IP (and per key), not per process: eight scripts each assuming they own the
-budget get the IP banned. So the budget lives in one small file per exchange and host, read and
-updated under ``flock``. It also records the exchange's own verdicts: a 429's ``Retry-After``
-makes every process wait, a 418 ban makes every process refuse calls until the ban ends.
+budget get the IP banned. So the budget lives in the store (:mod:`xest.http.store`): one small
+file per exchange and host by default, a Redis hash when several machines share a key. It also
+records the exchange's own verdicts: a 429's ``Retry-After`` makes every process wait, a 418 ban
+makes every process refuse calls until the ban ends.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from typing import Any
 
 from xest import errors
 from xest.http.endpoint import DecayingCounter, RateLimitPolicy, WeightWindow
-from xest.http.shared_state import SharedState, read_header
-from xest.http.storage import private_dir
+from xest.http.limits import LimitState
 
 SUFFIX = ".limits"
 
@@ -54,7 +54,7 @@ class RateLimiter:
         self._directory = directory
         self._clock = clock
         self._sleep = sleep
-        self._shared: SharedState | None = None
+        self._state: LimitState | None = None
         self._headers = [
             (bucket, policy)
             for bucket, policy in self.policies.items()
@@ -62,27 +62,31 @@ class RateLimiter:
         ]
 
     @property
-    def shared(self) -> SharedState:
-        if self._shared is None:
-            directory = self._directory or private_dir("limits")
-            slug = re.sub(r"[^a-z0-9_-]", "_", self.exchange.lower())[:40]
-            digest = hashlib.sha256(self.host.encode()).hexdigest()[:16]
-            shared = SharedState.at(directory / f"{slug}-{digest}{SUFFIX}")
-            with shared:
-                shared.set_meta(f"{self.exchange} {self.host}")  # for `xest cache info`
-            self._shared = shared
-        return self._shared
+    def shared(self) -> LimitState:
+        """The state shared with every process using the same store."""
+        if self._state is None:
+            if self._directory is not None:
+                from xest.http.shared_state import DirectoryLimits
+
+                self._state = DirectoryLimits(
+                    self._directory / state_file_name(self.exchange, self.host),
+                    f"{self.exchange} {self.host}",
+                )
+            else:
+                from xest.http import store
+
+                self._state = store.current().limits(self.exchange, self.host)
+        return self._state
 
     def state(self) -> dict[str, Any]:
         """A snapshot of the shared state (for tests and ``xest cache info``)."""
-        with self.shared as shared:
-            ban_until, ban_status, blocked_until = shared.header()
-            return {
-                "ban_until": ban_until,
-                "ban_status": ban_status,
-                "blocked_until": blocked_until,
-                "buckets": shared.buckets(),
-            }
+        ban_until, ban_status, blocked_until = self.shared.header()
+        return {
+            "ban_until": ban_until,
+            "ban_status": ban_status,
+            "blocked_until": blocked_until,
+            "buckets": self.shared.buckets(),
+        }
 
     # -- spending --------------------------------------------------------------------------------
 
@@ -101,28 +105,24 @@ class RateLimiter:
         shared = self.shared
         waited = 0.0
         while True:
+            now = self._clock()
             if policy is None:
                 # Nothing to spend: only the exchange's verdicts matter, and reading them
                 # needs no lock.
-                now = self._clock()
                 ban_until, ban_status, blocked_until = shared.header()
-                self._refuse_if_banned(ban_until, ban_status, now)
-                wait = blocked_until - now
-                if wait <= 0:
-                    return waited
-                reason = "the exchange's Retry-After"
+                budget_wait = 0.0
             else:
-                with shared:
-                    now = self._clock()
-                    ban_until, ban_status, blocked_until = shared.header()
-                    self._refuse_if_banned(ban_until, ban_status, now)
-                    wait = blocked_until - now
-                    reason = "the exchange's Retry-After"
-                    if wait <= 0:
-                        wait = _spend(shared, bucket, policy, cost, now)
-                        reason = f"the {bucket!r} budget"
-                        if wait == 0.0:
-                            return waited
+                ban_until, ban_status, blocked_until, budget_wait = shared.spend(
+                    bucket, policy, cost, now
+                )
+            self._refuse_if_banned(ban_until, ban_status, now)
+            wait = blocked_until - now
+            reason = "the exchange's Retry-After"
+            if wait <= 0:
+                wait = budget_wait
+                reason = f"the {bucket!r} budget"
+                if wait == 0.0:
+                    return waited
             if waited + wait > max_wait + 1e-9:
                 raise errors.RateLimited(
                     f"{self.exchange} rate limit: {reason} needs {wait:.2f} s more "
@@ -174,95 +174,36 @@ class RateLimiter:
                     continue
         if not readings:
             return
-        with self.shared as shared:
-            now = self._clock()
-            for bucket, policy, used in readings:
-                start = _window_start(now, policy.window)
-                old_start, old_used = shared.get(bucket) or (start, 0.0)
-                # The exchange counts calls we did not see (other machines behind the IP, other
-                # libraries); never count less than it does. Lower readings may be racing our
-                # own in-flight calls, so they do not lower the count.
-                base = old_used if old_start == start else 0.0
-                shared.put(bucket, start, max(base, used))
+        self.shared.observe(
+            [(bucket, policy.window, used) for bucket, policy, used in readings], self._clock()
+        )
 
     def block(self, seconds: float) -> float:
         """Make every process wait ``seconds`` (a 429's Retry-After); returns the end instant."""
-        with self.shared as shared:
-            ban_until, status, blocked_until = shared.header()
-            until = max(blocked_until, self._clock() + max(seconds, 0.0))
-            shared.set_header(ban_until, status, until)
-            return until
+        return self.shared.block(self._clock() + max(seconds, 0.0))
 
     def ban(self, seconds: float, status: int = 418) -> float:
         """Record a ban: every process refuses calls until it ends. Returns the end instant."""
-        with self.shared as shared:
-            ban_until, _, blocked_until = shared.header()
-            until = max(ban_until, self._clock() + max(seconds, 0.0))
-            shared.set_header(until, status, blocked_until)
-            return until
+        return self.shared.ban(self._clock() + max(seconds, 0.0), status)
+
+
+def state_file_name(exchange: str, host: str) -> str:
+    slug = re.sub(r"[^a-z0-9_-]", "_", exchange.lower())[:40]
+    digest = hashlib.sha256(host.encode()).hexdigest()[:16]
+    return f"{slug}-{digest}{SUFFIX}"
 
 
 def active_restrictions(now: float | None = None) -> list[dict[str, Any]]:
-    """Bans and Retry-After waits in force now, machine-wide (read without taking locks)."""
-    from xest.http.storage import cache_dir
+    """Bans and Retry-After waits in force now, for every exchange in the store."""
+    from xest.http import store
 
-    now = time.time() if now is None else now
-    directory = cache_dir() / "limits"
-    found: list[dict[str, Any]] = []
-    if not directory.is_dir():
-        return found
-    for path in sorted(directory.glob(f"*{SUFFIX}")):
-        header = read_header(path)
-        if header is None:
-            continue
-        meta, ban_until, _, blocked_until = header
-        exchange, _, host = meta.partition(" ")
-        for kind, until in (("banned", ban_until), ("waiting", blocked_until)):
-            if until > now:
-                found.append(
-                    {
-                        "exchange": exchange or path.stem,
-                        "host": host or "?",
-                        "kind": kind,
-                        "until": until,
-                    }
-                )
-    return found
-
-
-def _spend(
-    shared: SharedState, bucket: str, policy: RateLimitPolicy, cost: float, now: float
-) -> float:
-    """Spend from the bucket and return 0, or return the seconds until it is possible."""
-    if isinstance(policy, DecayingCounter):
-        level, then = shared.get(bucket) or (0.0, now)
-        level = max(0.0, level - policy.decay * max(0.0, now - then))
-        # A cost above the maximum could never fit: let it through from an empty counter.
-        if level + cost <= policy.maximum or level == 0.0:
-            shared.put(bucket, level + cost, now)
-            return 0.0
-        if policy.decay <= 0:
-            return math.inf
-        return (level + cost - policy.maximum) / policy.decay
-    start = _window_start(now, policy.window)
-    old_start, used = shared.get(bucket) or (start, 0.0)
-    if old_start != start:
-        used = 0.0
-    if used + cost <= policy.limit or used == 0.0:
-        shared.put(bucket, start, used + cost)
-        return 0.0
-    return max(start + policy.window - now, 0.001)
+    return store.current().restrictions(time.time() if now is None else now)
 
 
 @functools.lru_cache(maxsize=64)
 def _key_tag(key: str) -> str:
     """A short, non-reversible tag for an API key (the state file never holds the key)."""
     return hashlib.sha256(b"xest-limit\0" + key.encode()).hexdigest()[:12]
-
-
-def _window_start(now: float, window: float) -> float:
-    # Windows are aligned to the epoch, as Binance's per-minute counters are.
-    return math.floor(now / window) * window
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -2,14 +2,18 @@
 
 Everything lives under one private directory (mode 0700): ``XEST_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/xest``, else ``~/.cache/xest``. Processes on the machine coordinate through
-``flock`` on files there; a thread lock in front of each one makes the same guarantee between
-threads of one process (``flock`` would not, on a shared descriptor).
+file locks there (:mod:`xest.http.locking`: ``flock`` on POSIX, the ``filelock`` library
+elsewhere); a thread lock in front of each one makes the same guarantee between threads of one
+process (``flock`` would not, on a shared descriptor).
+
+A directory that cannot be used (permissions, a file where a directory should be, a full disk)
+never stops xest: the shared state degrades to "not shared" and :func:`unusable` says so once.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import logging
 import os
 import threading
 import time
@@ -20,6 +24,25 @@ from pathlib import Path
 from typing import Any
 
 from xest import errors
+from xest.http.locking import ProcessLock, pread, pwrite
+
+log = logging.getLogger("xest.http")
+_warned: set[str] = set()
+
+
+def unusable(what: str, path: Path, exc: BaseException) -> None:
+    """Warn once per kind of shared state that it cannot use ``path`` and goes on unshared."""
+    if what in _warned:
+        return
+    _warned.add(what)
+    reason = getattr(exc, "strerror", None) or str(exc)
+    log.warning(
+        "cannot use %s for the shared %s (%s); going on without sharing it between processes "
+        "(set XEST_CACHE_DIR to a writable directory)",
+        path,
+        what,
+        reason,
+    )
 
 
 def cache_dir() -> Path:
@@ -88,6 +111,7 @@ class LockedFile:
         self.path = path
         self._lock = threading.Lock()
         self._fd: int | None = None
+        self._plock: ProcessLock | None = None
         self._generation = -1
         self._size = 0
         _files.add(self)
@@ -95,8 +119,14 @@ class LockedFile:
     def _descriptor(self) -> int:
         if self._fd is None or self._generation != _generation:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._plock = ProcessLock(self.path, self._fd)
             self._generation = _generation
         return self._fd
+
+    def _process_lock(self) -> ProcessLock:
+        self._descriptor()
+        assert self._plock is not None
+        return self._plock
 
     def __del__(self) -> None:
         if self._fd is not None and self._generation == _generation:
@@ -111,7 +141,7 @@ class LockedFile:
     def __enter__(self) -> LockedFile:
         self._lock.acquire()
         try:
-            fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+            self._process_lock().acquire()
         except BaseException:
             self._lock.release()
             raise
@@ -119,17 +149,17 @@ class LockedFile:
 
     def __exit__(self, *exc: object) -> None:
         try:
-            fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+            self._process_lock().release()
         finally:
             self._lock.release()
 
     def read(self) -> bytes:
         """The file's content; call inside :meth:`locked`."""
         fd = self._descriptor()
-        data = os.pread(fd, 65536, 0)
+        data = pread(fd, 65536, 0)
         if len(data) == 65536:
             chunks = [data]
-            while chunk := os.pread(fd, 65536, sum(map(len, chunks))):
+            while chunk := pread(fd, 65536, sum(map(len, chunks))):
                 chunks.append(chunk)
             data = b"".join(chunks)
         self._size = len(data)
@@ -138,7 +168,7 @@ class LockedFile:
     def write(self, data: bytes) -> None:
         """Replace the content; call inside :meth:`locked`, after :meth:`read`."""
         fd = self._descriptor()
-        os.pwrite(fd, data, 0)
+        pwrite(fd, data, 0)
         if len(data) != self._size:  # fixed-width contents never pay for a truncate
             os.ftruncate(fd, len(data))
         self._size = len(data)
@@ -184,22 +214,18 @@ class StripedLocks:
             yield False
             return
         try:
-            fd = lf._descriptor()
+            plock = lf._process_lock()
             pause = 0.001
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        yield False
-                        return
-                    time.sleep(pause)
-                    pause = min(pause * 2, 0.02)
+            while not plock.try_acquire():
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(pause)
+                pause = min(pause * 2, 0.02)
             try:
                 yield True
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                plock.release()
         finally:
             lf._lock.release()
 

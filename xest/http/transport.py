@@ -125,8 +125,13 @@ class Transport:
             (connect_timeout, read_timeout),
             urllib3.Timeout(connect=connect_timeout, read=read_timeout),
         )
-        self.response_cache = response_cache or ResponseCache()
+        if response_cache is None or limiter is None:
+            from xest.http import store
+
+            shared = store.current()  # the directory store, or Redis (XEST_STORE)
+        self.response_cache = response_cache or shared.responses()
         self.limiter = limiter or RateLimiter(exchange, self.host, self.rate_limits)
+        self._nonces: dict[str, Callable[[], int]] = {}
         self._base_path = urlsplit(self.base_url).path.rstrip("/")
 
     def __repr__(self) -> str:
@@ -166,7 +171,10 @@ class Transport:
         return self._call(endpoint, prepared, signer, credentials, check, timeout, "")
 
     def signing_context(self, credentials: Credentials) -> SigningContext:
-        return SigningContext(nonce=nonce_source(credentials.key), timestamp_ms=self._timestamp_ms)
+        nonce = self._nonces.get(credentials.key)
+        if nonce is None:
+            nonce = self._nonces[credentials.key] = nonce_source(credentials.key, self.exchange)
+        return SigningContext(nonce=nonce, timestamp_ms=self._timestamp_ms)
 
     def _timestamp_ms(self) -> int:
         if self.clock is not None:
