@@ -10,8 +10,9 @@ In the directory store each process holds one slot of the key for its lifetime (
 lock on a slot file, released by the OS when the process ends), so two processes can never
 draw the same nonce, and a nonce drawn later (in another microsecond) is always larger: no file
 is read or written per call. (Only a process running ahead of the clock writes its last t into
-its slot file, so that the slot's next holder starts above it.) A floor file, written at most once a second and read when a slot
-is taken, keeps the sequence going up across restarts even if the clock stepped back.
+its slot file, so that the slot's next holder starts above it.) A floor file, written at most
+once a second and read when a slot is taken, keeps the sequence going up across restarts even
+if the clock stepped back.
 
 Where slots cannot be held safely (no OS lock that dies with its process) or all are taken,
 each draw reads and advances the floor file under its lock instead, on the last slot.
