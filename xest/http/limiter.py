@@ -55,6 +55,7 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._state: LimitState | None = None
+        self._fallback: LimitState | None = None  # while the store is unreachable (reads)
         self._headers = [
             (bucket, policy)
             for bucket, policy in self.policies.items()
@@ -77,6 +78,15 @@ class RateLimiter:
 
                 self._state = store.current().limits(self.exchange, self.host)
         return self._state
+
+    @property
+    def local(self) -> LimitState:
+        """This process's own state, used by reads while the shared store is unreachable."""
+        if self._fallback is None:
+            from xest.http.shared_state import DirectoryLimits
+
+            self._fallback = DirectoryLimits(None, f"{self.exchange} {self.host}")
+        return self._fallback
 
     def state(self) -> dict[str, Any]:
         """A snapshot of the shared state (for tests and ``xest cache info``)."""
@@ -109,12 +119,24 @@ class RateLimiter:
             if policy is None:
                 # Nothing to spend: only the exchange's verdicts matter, and reading them
                 # needs no lock.
-                ban_until, ban_status, blocked_until = shared.header()
+                try:
+                    ban_until, ban_status, blocked_until = shared.header()
+                except errors.StoreUnavailable:
+                    if key is not None:
+                        raise
+                    ban_until, ban_status, blocked_until = self.local.header()
                 budget_wait = 0.0
             else:
-                ban_until, ban_status, blocked_until, budget_wait = shared.spend(
-                    bucket, policy, cost, now
-                )
+                try:
+                    ban_until, ban_status, blocked_until, budget_wait = shared.spend(
+                        bucket, policy, cost, now
+                    )
+                except errors.StoreUnavailable:
+                    if key is not None:
+                        raise  # a signed call stops: its budget is shared with other machines
+                    ban_until, ban_status, blocked_until, budget_wait = self.local.spend(
+                        bucket, policy, cost, now
+                    )
             self._refuse_if_banned(ban_until, ban_status, now)
             wait = blocked_until - now
             reason = "the exchange's Retry-After"
@@ -174,17 +196,27 @@ class RateLimiter:
                     continue
         if not readings:
             return
-        self.shared.observe(
-            [(bucket, policy.window, used) for bucket, policy, used in readings], self._clock()
-        )
+        found = [(bucket, policy.window, used) for bucket, policy, used in readings]
+        try:
+            self.shared.observe(found, self._clock())
+        except errors.StoreUnavailable:
+            self.local.observe(found, self._clock())
 
     def block(self, seconds: float) -> float:
         """Make every process wait ``seconds`` (a 429's Retry-After); returns the end instant."""
-        return self.shared.block(self._clock() + max(seconds, 0.0))
+        until = self._clock() + max(seconds, 0.0)
+        try:
+            return self.shared.block(until)
+        except errors.StoreUnavailable:
+            return self.local.block(until)
 
     def ban(self, seconds: float, status: int = 418) -> float:
         """Record a ban: every process refuses calls until it ends. Returns the end instant."""
-        return self.shared.ban(self._clock() + max(seconds, 0.0), status)
+        until = self._clock() + max(seconds, 0.0)
+        try:
+            return self.shared.ban(until, status)
+        except errors.StoreUnavailable:
+            return self.local.ban(until, status)
 
 
 def state_file_name(exchange: str, host: str) -> str:

@@ -231,10 +231,15 @@ class SharedState:
 
 
 class DirectoryLimits(LimitState):
-    """The limiter's state for one exchange and host, in a :class:`SharedState` file."""
+    """The limiter's state for one exchange and host, in a :class:`SharedState` file (or in
+    this process only: ``path=None``)."""
 
-    def __init__(self, path: Path, meta: str) -> None:
-        self.shared = SharedState.at(path)
+    def __init__(self, path: Path | None, meta: str) -> None:
+        if path is None:
+            self.shared = SharedState(Path(os.devnull))
+            self.shared._local = True
+        else:
+            self.shared = SharedState.at(path)
         with self.shared as shared:
             shared.set_meta(meta)  # for `xest cache info`
 

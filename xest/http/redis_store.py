@@ -1,0 +1,530 @@
+"""The Redis store: the shared state of processes on several machines, in one Redis server.
+
+Chosen by ``XEST_STORE=redis://host:port/db`` (or ``[store] url`` in the config file). Every key
+starts with ``xest:1:<exchange>:``; anything tied to an API key is named by a hash of the key,
+never the key itself. What each operation does:
+
+- cache entries are ``SET ... PX ttl`` (JSON, not pickle: nothing executable comes back from a
+  shared server); a miss takes a lock ``SET NX PX`` that expires on its own, so a crashed
+  leader never blocks the others for long;
+- rate-limit budgets and verdicts are one hash per exchange and host, changed only by Lua
+  scripts (read, decide and write in one atomic step);
+- nonces are ``max(last + 1, clock)`` in one Lua script, so a Redis restarted empty (or a key
+  moved from the directory store) never goes backwards;
+- executed quotes are ``SET NX EX``.
+
+Failures: unreachable when the store is opened → ConfigError naming ``XEST_STORE``. Lost while
+running → cached reads go on without the cache (and with this process's own limiter state),
+after one warning; signed calls (a nonce, a per-key budget, a quote claim) raise
+StoreUnavailable before anything is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from xest import errors
+from xest.http.endpoint import DecayingCounter, RateLimitPolicy
+from xest.http.limits import LimitState, Reading
+from xest.http.nonce import SCALE
+from xest.http.store import ENV, ExecutedQuotes, Store, key_tag, redacted
+
+log = logging.getLogger("xest.http")
+
+PREFIX = "xest:1:"
+LIMITS_TTL = 2 * 86400  # seconds a limiter hash outlives its last use (bans are clamped below)
+EXECUTED_TTL = 7 * 86400
+RETRY_DOWN = 1.0  # seconds reads skip a Redis found down before trying it again
+
+_SPEND = """
+local now = tonumber(ARGV[1])
+local h = redis.call('HMGET', KEYS[1], 'ban_until', 'ban_status', 'blocked_until', ARGV[2])
+local ban = tonumber(h[1]) or 0
+local status = tonumber(h[2]) or 0
+local blocked = tonumber(h[3]) or 0
+local function out(wait)
+  return {string.format('%.17g', ban), tostring(status), string.format('%.17g', blocked), wait}
+end
+if ban > now or blocked > now then return out('0') end
+local a, b = nil, nil
+if h[4] then
+  local sp = string.find(h[4], ' ')
+  a = tonumber(string.sub(h[4], 1, sp - 1))
+  b = tonumber(string.sub(h[4], sp + 1))
+end
+local cost = tonumber(ARGV[6])
+local wait = '0'
+if ARGV[3] == 'd' then
+  local maximum, decay = tonumber(ARGV[4]), tonumber(ARGV[5])
+  local level = a or 0
+  local since = b or now
+  level = math.max(0, level - decay * math.max(0, now - since))
+  if level + cost <= maximum or level == 0 then
+    redis.call('HSET', KEYS[1], ARGV[2], string.format('%.17g %.17g', level + cost, now))
+  elseif decay <= 0 then
+    wait = 'inf'
+  else
+    wait = string.format('%.17g', (level + cost - maximum) / decay)
+  end
+else
+  local limit, window = tonumber(ARGV[4]), tonumber(ARGV[5])
+  local start = math.floor(now / window) * window
+  local used = b or 0
+  if (a or start) ~= start then used = 0 end
+  if used + cost <= limit or used == 0 then
+    redis.call('HSET', KEYS[1], ARGV[2], string.format('%.17g %.17g', start, used + cost))
+  else
+    wait = string.format('%.17g', math.max(start + window - now, 0.001))
+  end
+end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
+return out(wait)
+"""
+
+_OBSERVE = """
+local now = tonumber(ARGV[1])
+for i = 2, #ARGV, 3 do
+  local field, window, used = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  local start = math.floor(now / window) * window
+  local base = 0
+  local old = redis.call('HGET', KEYS[1], field)
+  if old then
+    local sp = string.find(old, ' ')
+    if tonumber(string.sub(old, 1, sp - 1)) == start then
+      base = tonumber(string.sub(old, sp + 1))
+    end
+  end
+  redis.call('HSET', KEYS[1], field, string.format('%.17g %.17g', start, math.max(base, used)))
+end
+return 1
+"""
+
+# KEYS[1] hash; ARGV: field, until, [status field, status]: raise a verdict, never lower it.
+_VERDICT = """
+local old = tonumber(redis.call('HGET', KEYS[1], ARGV[1])) or 0
+local til = tonumber(ARGV[2])
+if til > old then
+  redis.call('HSET', KEYS[1], ARGV[1], string.format('%.17g', til))
+  if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], ARGV[3], ARGV[4]) end
+else
+  til = old
+end
+redis.call('EXPIRE', KEYS[1], math.max(tonumber(ARGV[5]), math.ceil(til - tonumber(ARGV[6]))))
+return string.format('%.17g', til)
+"""
+
+# The nonce: above the last one, and above the clock (in the directory store's scale). Nonces
+# pass 2**53, beyond Lua's numbers: compared as decimal strings, incremented by INCR (64-bit).
+_NONCE = """
+local last = redis.call('GET', KEYS[1])
+local floor = ARGV[1]
+if (not last) or #floor > #last or (#floor == #last and floor > last) then
+  redis.call('SET', KEYS[1], floor)
+  return floor
+end
+redis.call('INCR', KEYS[1])
+return redis.call('GET', KEYS[1])
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    import redis
+
+    return (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+class RedisStore(Store):
+    kind = "redis"
+
+    def __init__(self, url: str, source: str = ENV) -> None:
+        self.url = url
+        self.source = source
+        try:
+            import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+        except ImportError:
+            raise errors.ConfigError(
+                f"{self._named()} asks for a Redis store, but the redis package is not "
+                'installed: pip install "redis>=5"'
+            ) from None
+        try:
+            self.client = redis.Redis.from_url(
+                url,
+                socket_connect_timeout=1.0,
+                socket_timeout=2.0,
+                # One attempt: callers decide (a read goes on without the cache, a signed
+                # call stops); redis-py's own retries would only add seconds of waiting.
+                retry=Retry(NoBackoff(), 0),
+                decode_responses=False,
+            )
+            self.client.ping()
+        except ValueError as exc:
+            raise errors.ConfigError(f"{self._named()} is not a Redis URL ({exc})") from None
+        except (*_connection_errors(), redis.RedisError) as exc:
+            raise errors.ConfigError(
+                f"{self._named()}: cannot reach Redis ({_reason(exc)}); start the server, fix "
+                f"the address, or unset {ENV} to use the directory store of this machine"
+            ) from None
+        self._scripts = {
+            name: self.client.register_script(text)
+            for name, text in (
+                ("spend", _SPEND),
+                ("observe", _OBSERVE),
+                ("verdict", _VERDICT),
+                ("nonce", _NONCE),
+                ("release", _RELEASE),
+            )
+        }
+        self._down_until = 0.0  # reads skip Redis until then, after a failure
+        self._warned = False
+        self._lock = threading.Lock()
+
+    def _named(self) -> str:
+        where = f"{ENV}=" if self.source == ENV else f"{self.source}: "
+        return f"{where}{redacted(self.url)}"
+
+    def describe(self) -> str:
+        return f"redis {redacted(self.url)}"
+
+    # -- failures ------------------------------------------------------------------------------
+
+    def available(self) -> bool:
+        """False while a recent failure says Redis is down (reads skip it for a second)."""
+        return time.monotonic() >= self._down_until
+
+    def lost(self, exc: BaseException, doing: str) -> None:
+        """Note a failure: warn once per outage, and let reads skip Redis for a while."""
+        with self._lock:
+            self._down_until = time.monotonic() + RETRY_DOWN
+            if self._warned:
+                return
+            self._warned = True
+        log.warning(
+            "the Redis store %s is unreachable (%s, while %s): reads go on without the shared "
+            "cache, signed calls stop until it is back",
+            redacted(self.url),
+            _reason(exc),
+            doing,
+        )
+
+    def back(self) -> None:
+        if self._warned:
+            with self._lock:
+                if self._warned:
+                    self._warned = False
+                    log.warning("the Redis store %s is reachable again", redacted(self.url))
+
+    def unavailable(self, exc: BaseException, what: str) -> errors.StoreUnavailable:
+        self.lost(exc, what)
+        return errors.StoreUnavailable(
+            f"the shared store ({self._named()}) is unreachable ({_reason(exc)}), so xest "
+            f"will not {what} (that could repeat a nonce or an execution on another machine); "
+            "nothing was sent: retry when Redis is back"
+        )
+
+    def call(self, what: str, fn: Callable[[], Any]) -> Any:
+        """Run a Redis operation a signed call depends on: StoreUnavailable if it fails (at
+        once, without trying, within a second of the last failure)."""
+        if not self.available():
+            raise errors.StoreUnavailable(
+                f"the shared store ({self._named()}) was unreachable a moment ago, so xest "
+                f"will not {what} (that could repeat a nonce or an execution on another "
+                "machine); nothing was sent: retry when Redis is back"
+            )
+        try:
+            result = fn()
+        except _connection_errors() as exc:
+            raise self.unavailable(exc, what) from None
+        self.back()
+        return result
+
+    def script(self, name: str) -> Any:
+        return self._scripts[name]
+
+    # -- the seam ------------------------------------------------------------------------------
+
+    def responses(self) -> RedisResponses:
+        return RedisResponses(self)
+
+    def limits(self, exchange: str, host: str) -> LimitState:
+        digest = hashlib.sha256(host.encode()).hexdigest()[:16]
+        return RedisLimits(self, f"{PREFIX}{exchange}:lim:{digest}", f"{exchange} {host}")
+
+    def nonces(self, api_key: str, exchange: str | None = None) -> Callable[[], int]:
+        return RedisNonces(self, f"{PREFIX}{exchange or '*'}:nonce:{key_tag(api_key, 'nonce')}")
+
+    def executed_quotes(self, exchange: str, api_key: str) -> ExecutedQuotes:
+        return RedisExecuted(self, f"{PREFIX}{exchange}:quote:{key_tag(api_key, 'quotes')}:")
+
+    def restrictions(self, now: float) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for key in self.call("list bans", lambda: list(self.client.scan_iter(f"{PREFIX}*:lim:*"))):
+            values = self.call(
+                "read bans",
+                lambda k=key: self.client.hmget(k, "meta", "ban_until", "blocked_until"),
+            )
+            meta = (values[0] or b"").decode(errors="replace")
+            exchange, _, host = meta.partition(" ")
+            for kind, raw in (("banned", values[1]), ("waiting", values[2])):
+                until = float(raw or 0)
+                if until > now:
+                    found.append(
+                        {"exchange": exchange, "host": host or "?", "kind": kind, "until": until}
+                    )
+        return found
+
+    def clear_restrictions(self) -> int:
+        cleared = 0
+        for key in self.call("list bans", lambda: list(self.client.scan_iter(f"{PREFIX}*:lim:*"))):
+            removed = self.call(
+                "clear bans",
+                lambda k=key: self.client.hdel(k, "ban_until", "ban_status", "blocked_until"),
+            )
+            cleared += bool(removed)
+        return cleared
+
+
+class RedisLimits(LimitState):
+    def __init__(self, store: RedisStore, key: str, meta: str) -> None:
+        self.store, self.key = store, key
+        self.client = store.client
+        try:  # for `xest cache info`; a store down now is handled by each operation
+            self.client.hset(key, "meta", meta)
+        except _connection_errors() as exc:
+            store.lost(exc, "recording the limiter")
+
+    def header(self) -> tuple[float, int, float]:
+        values = self.store.call(
+            "read the exchange's verdicts",
+            lambda: self.client.hmget(self.key, "ban_until", "ban_status", "blocked_until"),
+        )
+        return float(values[0] or 0), int(float(values[1] or 0)), float(values[2] or 0)
+
+    def spend(
+        self, bucket: str, policy: RateLimitPolicy, cost: float, now: float
+    ) -> tuple[float, int, float, float]:
+        if isinstance(policy, DecayingCounter):
+            args = ("d", repr(float(policy.maximum)), repr(float(policy.decay)))
+        else:
+            args = ("w", repr(float(policy.limit)), repr(float(policy.window)))
+        result = self.store.call(
+            "spend rate-limit budget",
+            lambda: self.store.script("spend")(
+                keys=[self.key],
+                args=[repr(now), f"b:{bucket}", *args, repr(float(cost)), LIMITS_TTL],
+            ),
+        )
+        ban, status, blocked, wait = (x.decode() if isinstance(x, bytes) else x for x in result)
+        return float(ban), int(float(status)), float(blocked), float(wait)
+
+    def observe(self, readings: Sequence[Reading], now: float) -> None:
+        args: list[Any] = [repr(now)]
+        for bucket, window, used in readings:
+            args += [f"b:{bucket}", repr(float(window)), repr(float(used))]
+        self.store.call(
+            "record used weight",
+            lambda: self.store.script("observe")(keys=[self.key], args=args),
+        )
+
+    def _verdict(self, fields: list[Any], until: float) -> float:
+        now = time.time()
+        result = self.store.call(
+            "record the exchange's verdict",
+            lambda: self.store.script("verdict")(
+                keys=[self.key], args=[*fields[:1], repr(until), *fields[1:], LIMITS_TTL, now]
+            ),
+        )
+        return float(result)
+
+    def block(self, until: float) -> float:
+        return self._verdict(["blocked_until", "", ""], until)
+
+    def ban(self, until: float, status: int) -> float:
+        return self._verdict(["ban_until", "ban_status", str(status)], until)
+
+    def clear(self) -> None:
+        self.store.call(
+            "clear the exchange's verdicts",
+            lambda: self.client.hdel(self.key, "ban_until", "ban_status", "blocked_until"),
+        )
+
+    def buckets(self) -> dict[str, tuple[float, float]]:
+        raw = self.store.call("read the limiter", lambda: self.client.hgetall(self.key))
+        found = {}
+        for field, value in raw.items():
+            name = field.decode()
+            if name.startswith("b:"):
+                a, b = value.decode().split()
+                found[name[2:]] = (float(a), float(b))
+        return found
+
+
+class RedisNonces:
+    """Callable: one atomic script per nonce, above the last and above the clock."""
+
+    def __init__(self, store: RedisStore, key: str) -> None:
+        self.store, self.key = store, key
+        self._last = 0
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<RedisNonces {self.key.rsplit(':', 1)[-1][:8]}…>"
+
+    def __call__(self) -> int:
+        with self._lock:
+            floor = max((time.time_ns() // 1000) * SCALE, self._last + 1)
+            result = self.store.call(
+                "draw a nonce",
+                lambda: self.store.script("nonce")(keys=[self.key], args=[str(floor)]),
+            )
+            nonce = int(result)
+            self._last = nonce
+            return nonce
+
+
+class RedisExecuted(ExecutedQuotes):
+    def __init__(self, store: RedisStore, prefix: str) -> None:
+        self.store, self.prefix = store, prefix
+
+    def _key(self, quote_id: str) -> str:
+        return self.prefix + key_tag(quote_id, "quote")
+
+    def claim(self, quote_id: str) -> bool:
+        return bool(
+            self.store.call(
+                "claim the quote",
+                lambda: self.store.client.set(self._key(quote_id), b"1", nx=True, ex=EXECUTED_TTL),
+            )
+        )
+
+    def release(self, quote_id: str) -> None:
+        self.store.call("release the quote", lambda: self.store.client.delete(self._key(quote_id)))
+
+    def claimed(self, quote_id: str) -> bool:
+        return bool(
+            self.store.call("read the quote", lambda: self.store.client.exists(self._key(quote_id)))
+        )
+
+
+class RedisResponses:
+    """The response cache in Redis: the same methods as the directory store's ResponseCache."""
+
+    def __init__(self, store: RedisStore) -> None:
+        self.store = store
+        self.client = store.client
+
+    @staticmethod
+    def _key(key: str) -> str:
+        exchange = key.split(" ", 2)[1] if key.count(" ") >= 2 else "*"
+        return f"{PREFIX}{exchange}:cache:{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+
+    def get(self, key: str) -> Any:
+        if not self.store.available():
+            return None
+        try:
+            raw = self.client.get(self._key(key))
+        except _connection_errors() as exc:
+            self.store.lost(exc, "reading the cache")
+            return None
+        self.store.back()
+        return None if raw is None else _decode_answer(raw)
+
+    def set(self, key: str, answer: Any, ttl: float) -> None:
+        if not self.store.available() or ttl <= 0:
+            return
+        try:
+            self.client.set(self._key(key), _encode_answer(answer), px=max(1, int(ttl * 1000)))
+        except _connection_errors() as exc:
+            self.store.lost(exc, "storing in the cache")
+
+    @contextmanager
+    def single_flight(self, key: str, timeout: float) -> Iterator[bool]:
+        """Hold the key's lock in Redis for one remote call. The lock expires by itself after
+        ``timeout`` (a crashed leader blocks nobody for longer); waiters poll for it."""
+        if not self.store.available():
+            yield False
+            return
+        lock = self._key(key) + ":lock"
+        token = os.urandom(12).hex()
+        ttl = max(1, math.ceil(timeout * 1000))
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        outcome = False  # True: the lock is ours; None: the leader's answer is there
+        try:
+            while not (outcome := bool(self.client.set(lock, token, nx=True, px=ttl))):
+                # Someone else is fetching: the answer appears, or their lock goes away.
+                if self.client.exists(self._key(key)):
+                    outcome = None
+                    break
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(pause)
+                pause = min(pause * 1.5, 0.02)
+        except _connection_errors() as exc:
+            self.store.lost(exc, "taking a cache lock")
+        if not outcome:
+            # "True" tells the caller to look in the cache again before calling.
+            yield outcome is None
+            return
+        try:
+            yield True
+        finally:
+            try:
+                self.store.script("release")(keys=[lock], args=[token])
+            except _connection_errors() as exc:
+                self.store.lost(exc, "releasing a cache lock")
+
+    def info(self) -> Any:
+        from xest.http.cache import CacheInfo
+
+        keys = self.store.call("count the cache", lambda: list(self.client.scan_iter(_CACHE)))
+        size = 0
+        for key in keys:
+            size += int(self.store.call("size the cache", lambda k=key: self.client.strlen(k)))
+        return CacheInfo(self.store.describe(), len(keys), size)
+
+    def clear(self) -> int:
+        keys = self.store.call("list the cache", lambda: list(self.client.scan_iter(_CACHE)))
+        if not keys:
+            return 0
+        return int(self.store.call("clear the cache", lambda: self.client.delete(*keys)))
+
+
+_CACHE = f"{PREFIX}*:cache:*"
+
+
+def _encode_answer(answer: Any) -> bytes:
+    return json.dumps(
+        {"s": answer.status, "h": answer.headers, "t": answer.text}, separators=(",", ":")
+    ).encode()
+
+
+def _decode_answer(raw: bytes) -> Any:
+    from xest.http.cache import CachedAnswer
+    from xest.http.outcomes import decode_json
+
+    try:
+        item = json.loads(raw)
+        return CachedAnswer(item["s"], item["h"], decode_json(item["t"]), item["t"])
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return None  # not ours, or damaged: a miss
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]
