@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import subprocess
@@ -212,7 +211,7 @@ def test_lost_mid_run_reads_go_on_and_signed_calls_stop(own_redis, sim, caplog):
         assert t.request(STATUS).from_cache is False
     warnings = [r for r in caplog.records if "unreachable" in r.getMessage()]
     assert len(warnings) == 1
-    with pytest.raises(errors.StoreUnavailable, match="XEST_STORE=redis://127.0.0.1") as info:
+    with pytest.raises(errors.StoreUnavailable, match=r"XEST_STORE=redis://127\.0\.0\.1") as info:
         t.request(private, signer=sign, credentials=creds)
     assert "nothing was sent" in str(info.value)
     hits = sim.hits["/private"]
