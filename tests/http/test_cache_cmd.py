@@ -40,13 +40,17 @@ def test_clear_removes_answers_and_the_next_read_goes_remote(sim, capsys):
     assert sim.hits["/status"] == 2
 
 
-def test_info_reports_a_ban_and_clear_keeps_it(sim, capsys):
+def test_info_reports_a_ban_and_clear_lifts_it(sim, capsys):
     t = Transport("echo", sim.url)
-    sim.inject(Fault.rate_limited(60, status=418), path="/time")
+    sim.inject(Fault.rate_limited(10**10, status=418), path="/time")  # "banned until 2343"
     with pytest.raises(errors.RateLimited):
         t.request(TIME)
-    run(capsys, "cache", "clear")
     out = run(capsys, "cache", "info")
     assert f"echo ({t.host}) banned this IP until" in out
     with pytest.raises(errors.RateLimited, match="banned"):
-        t.request(TIME)
+        Transport("echo", sim.url).request(TIME)
+    out = run(capsys, "cache", "clear")
+    assert f"lifted the ban echo ({t.host})" in out
+    assert "banned" not in run(capsys, "cache", "info")
+    t.request(TIME)  # this process, and every other, may call again
+    assert sim.hits["/time"] == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import click
@@ -12,7 +13,8 @@ from xest.cli.output import print_json, print_table
 
 @click.group("cache")
 def cache_group() -> None:
-    """The response cache shared by every xest process on this machine."""
+    """The response cache shared by every xest process on this machine (or, with
+    XEST_STORE=redis://..., by every machine using that Redis)."""
 
 
 @cache_group.command("info")
@@ -20,11 +22,11 @@ def cache_group() -> None:
 def info() -> None:
     """Show where the cache is, how many answers it holds and its size on disk, and any
     exchange ban or Retry-After wait in force."""
-    from xest.http.cache import ResponseCache
-    from xest.http.limiter import active_restrictions
+    from xest.http import store
 
-    stats = ResponseCache().info()
-    restrictions = active_restrictions()
+    shared = store.current()
+    stats = shared.responses().info()
+    restrictions = shared.restrictions(time.time())
     if options().json:
         print_json(
             {
@@ -50,16 +52,35 @@ def info() -> None:
 @cache_group.command("clear")
 @global_options
 def clear() -> None:
-    """Remove every cached answer (rate-limit state, bans and nonces are kept)."""
-    from xest.http.cache import ResponseCache
+    """Remove every cached answer, and lift the bans and Retry-After waits an exchange recorded
+    (rate-limit budgets and nonces are kept)."""
+    from xest.http import store
 
-    cache = ResponseCache()
+    shared = store.current()
+    cache = shared.responses()
     removed = cache.clear()
     location = cache.info().location
+    lifted = shared.restrictions(time.time())
+    shared.clear_restrictions()
     if options().json:
-        print_json({"location": str(location), "removed": removed})
+        print_json(
+            {
+                "location": str(location),
+                "removed": removed,
+                "lifted": [
+                    {**r, "until": datetime.fromtimestamp(r["until"], UTC)} for r in lifted
+                ],
+            }
+        )
         return
     click.echo(f"removed {removed} cached answer{'s' if removed != 1 else ''} from {location}")
+    for r in lifted:
+        what = "ban" if r["kind"] == "banned" else "Retry-After wait"
+        until = datetime.fromtimestamp(r["until"], UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        click.echo(
+            f"lifted the {what} {r['exchange']} ({r['host']}) set until {until}; "
+            "the exchange itself may still refuse calls until then"
+        )
 
 
 def _human(size: int) -> str:

@@ -31,10 +31,12 @@ _warned: set[str] = set()
 
 
 def unusable(what: str, path: Path, exc: BaseException) -> None:
-    """Warn once per kind of shared state that it cannot use ``path`` and goes on unshared."""
-    if what in _warned:
+    """Warn once per kind of shared state and place that it cannot use ``path`` and goes on
+    unshared."""
+    key = f"{what}\0{path}"
+    if key in _warned:
         return
-    _warned.add(what)
+    _warned.add(key)
     reason = getattr(exc, "strerror", None) or str(exc)
     log.warning(
         "cannot use %s for the shared %s (%s); going on without sharing it between processes "
