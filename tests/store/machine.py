@@ -43,8 +43,51 @@ def main() -> None:
             except errors.RateLimited:
                 limited += 1
         print(ok, limited)
+    elif mode == "kraken":
+        kraken(*args)
     else:
         raise SystemExit(f"unknown mode {mode}")
+
+
+def kraken(url: str, key: str, secret: str, calls: str, maximum: str, decay: str) -> None:
+    """Signed Kraken calls (every tenth an order far from the market) until ``calls`` have
+    succeeded; one line per attempt: ok, placed ID, down (StoreUnavailable), invalid-nonce."""
+    from decimal import Decimal
+
+    from xest import registry
+    from xest.credentials import Credentials
+
+    budget = DecayingCounter(maximum=float(maximum), decay=float(decay), per_key=True)
+    transport = Transport(
+        "kraken",
+        url,
+        rate_limits={
+            "public": DecayingCounter(1e6, 1e6),
+            "private": budget,
+            "orders": budget,
+        },
+        max_wait=30,
+    )
+    connector = registry.connector_class("kraken")(transport, Credentials(key, secret, "m"))
+    done = 0
+    deadline = time.monotonic() + 60
+    while done < int(calls) and time.monotonic() < deadline:
+        try:
+            if done % 10 == 9:
+                order = connector.place_order(
+                    "BTC/USD", "buy", "limit", Decimal("0.01"), Decimal("1000")
+                )
+                print("placed", order.id, flush=True)
+            else:
+                connector.balances()
+                print("ok", flush=True)
+            done += 1
+        except errors.StoreUnavailable as exc:
+            assert "XEST_STORE" in str(exc) and "nothing was sent" in str(exc), exc
+            print("down", flush=True)
+            time.sleep(0.05)
+        except errors.InvalidNonce:
+            print("invalid-nonce", flush=True)
 
 
 if __name__ == "__main__":

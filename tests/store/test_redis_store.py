@@ -155,6 +155,18 @@ def test_verdicts_reach_every_machine_and_cache_clear_lifts_them(redis_url, sim,
     assert active_restrictions() == []
 
 
+def test_a_redis_restarted_empty_does_not_hand_out_a_fresh_budget(redis_url, redis_server):
+    lim = RateLimiter("echo", "h3", {"private": DecayingCounter(5, 1e-6, per_key=True)})
+    lim.acquire("private", 5, max_wait=0, key=KEY)
+    lim.ban(300, 418)
+    redis_server.flush()  # what a restart without persistence leaves
+    with pytest.raises(errors.RateLimited, match="banned"):
+        lim.acquire("private", 1, max_wait=0, key=KEY)
+    store.current().clear_restrictions()  # a deliberate clear is not undone by the seed
+    with pytest.raises(errors.RateLimited, match="budget"):
+        lim.acquire("private", 1, max_wait=0, key=KEY)
+
+
 def test_weight_windows_follow_the_exchanges_header(redis_url):
     lim = RateLimiter("echo", "h2", {"w": WeightWindow(100, 60, header="X-USED")})
     lim.acquire("w", 10, max_wait=0)

@@ -67,9 +67,7 @@ def clear() -> None:
             {
                 "location": str(location),
                 "removed": removed,
-                "lifted": [
-                    {**r, "until": datetime.fromtimestamp(r["until"], UTC)} for r in lifted
-                ],
+                "lifted": [{**r, "until": datetime.fromtimestamp(r["until"], UTC)} for r in lifted],
             }
         )
         return

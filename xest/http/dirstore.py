@@ -13,7 +13,7 @@ from typing import Any
 from xest import errors
 from xest.http import storage
 from xest.http.limits import LimitState
-from xest.http.store import ExecutedQuotes, Store, key_tag
+from xest.http.store import ExecutedQuotes, SendOrder, Store, key_tag
 
 EXECUTED_DAYS = 7  # an executed-quote mark outlives any quote's validity by far
 
@@ -60,6 +60,11 @@ class DirectoryStore(Store):
 
         return directory_source(api_key, self._dir("nonces"))
 
+    def send_order(self, api_key: str, exchange: str | None = None) -> SendOrder:
+        from xest.http.nonce import key_digest
+
+        return DirectoryOrder(self._dir("nonces") / f"{key_digest(api_key)}.order")
+
     def executed_quotes(self, exchange: str, api_key: str) -> ExecutedQuotes:
         tag = key_tag(f"{exchange}\0{api_key}", "quotes")
         return DirectoryExecuted(self._dir("executed", tag[:24]))
@@ -104,6 +109,28 @@ class DirectoryStore(Store):
             except OSError as exc:
                 storage.unusable("rate-limit state", path, exc)
         return cleared
+
+
+class DirectoryOrder(SendOrder):
+    """The send order of one key on this machine: a file lock (threads and processes)."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = storage.LockedFile(path)
+        self._usable = True
+
+    def acquire(self) -> None:
+        if not self._usable:
+            return
+        try:
+            self._file.__enter__()
+        except OSError as exc:  # an unusable directory: no ordering between processes
+            storage.unusable("nonce order", self._file.path, exc)
+            self._usable = False
+
+    def release(self) -> None:
+        if self._usable:
+            with contextlib.suppress(OSError):
+                self._file.__exit__(None, None, None)
 
 
 class DirectoryExecuted(ExecutedQuotes):

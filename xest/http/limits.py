@@ -57,9 +57,13 @@ def spend_pair(
 
     A decaying counter's (a, b) is (level, instant); a weight window's, (window start, used).
     """
+    # ``now`` comes from the caller, read before it got here: another process may have written
+    # a later instant meanwhile. Time never moves back in a bucket, or the decay between the
+    # two instants would be counted twice (and the exchange's limit exceeded).
     if isinstance(policy, DecayingCounter):
         level, then = pair or (0.0, now)
-        level = max(0.0, level - policy.decay * max(0.0, now - then))
+        now = max(now, then)
+        level = max(0.0, level - policy.decay * (now - then))
         # A cost above the maximum could never fit: let it through from an empty counter.
         if level + cost <= policy.maximum or level == 0.0:
             return (level + cost, now), 0.0
@@ -68,6 +72,7 @@ def spend_pair(
         return None, (level + cost - policy.maximum) / policy.decay
     start = window_start(now, policy.window)
     old_start, used = pair or (start, 0.0)
+    start = max(start, old_start)
     if old_start != start:
         used = 0.0
     if used + cost <= policy.limit or used == 0.0:
@@ -80,6 +85,7 @@ def observe_pair(
 ) -> tuple[float, float]:
     start = window_start(now, window)
     old_start, old_used = pair or (start, 0.0)
+    start = max(start, old_start)
     # The exchange counts calls we did not see (other machines behind the IP, other libraries);
     # never count less than it does. Lower readings may be racing our own in-flight calls, so
     # they do not lower the count.

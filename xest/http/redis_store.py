@@ -36,23 +36,30 @@ from xest import errors
 from xest.http.endpoint import DecayingCounter, RateLimitPolicy
 from xest.http.limits import LimitState, Reading
 from xest.http.nonce import SCALE
-from xest.http.store import ENV, ExecutedQuotes, Store, key_tag, redacted
+from xest.http.store import ENV, ExecutedQuotes, SendOrder, Store, key_tag, redacted
 
 log = logging.getLogger("xest.http")
 
 PREFIX = "xest:1:"
 LIMITS_TTL = 2 * 86400  # seconds a limiter hash outlives its last use (bans are clamped below)
 EXECUTED_TTL = 7 * 86400
+ORDER_TTL = 60.0  # seconds a send-order lock lives if its holder dies (longer than any call)
 RETRY_DOWN = 1.0  # seconds reads skip a Redis found down before trying it again
 
 _SPEND = """
 local now = tonumber(ARGV[1])
+if #ARGV > 7 and redis.call('EXISTS', KEYS[1]) == 0 then
+  -- Gone (a Redis restarted empty): carry on from what this process last saw, rather than
+  -- hand out a fresh budget the exchange is not giving.
+  for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
 local h = redis.call('HMGET', KEYS[1], 'ban_until', 'ban_status', 'blocked_until', ARGV[2])
 local ban = tonumber(h[1]) or 0
 local status = tonumber(h[2]) or 0
 local blocked = tonumber(h[3]) or 0
 local function out(wait)
-  return {string.format('%.17g', ban), tostring(status), string.format('%.17g', blocked), wait}
+  return {string.format('%.17g', ban), tostring(status), string.format('%.17g', blocked), wait,
+          redis.call('HGET', KEYS[1], ARGV[2]) or ''}
 end
 if ban > now or blocked > now then return out('0') end
 local a, b = nil, nil
@@ -67,7 +74,9 @@ if ARGV[3] == 'd' then
   local maximum, decay = tonumber(ARGV[4]), tonumber(ARGV[5])
   local level = a or 0
   local since = b or now
-  level = math.max(0, level - decay * math.max(0, now - since))
+  -- Time never moves back in a bucket (see xest.http.limits.spend_pair).
+  if since > now then now = since end
+  level = math.max(0, level - decay * (now - since))
   if level + cost <= maximum or level == 0 then
     redis.call('HSET', KEYS[1], ARGV[2], string.format('%.17g %.17g', level + cost, now))
   elseif decay <= 0 then
@@ -79,6 +88,7 @@ else
   local limit, window = tonumber(ARGV[4]), tonumber(ARGV[5])
   local start = math.floor(now / window) * window
   local used = b or 0
+  if a and a > start then start = a end
   if (a or start) ~= start then used = 0 end
   if used + cost <= limit or used == 0 then
     redis.call('HSET', KEYS[1], ARGV[2], string.format('%.17g %.17g', start, used + cost))
@@ -99,9 +109,9 @@ for i = 2, #ARGV, 3 do
   local old = redis.call('HGET', KEYS[1], field)
   if old then
     local sp = string.find(old, ' ')
-    if tonumber(string.sub(old, 1, sp - 1)) == start then
-      base = tonumber(string.sub(old, sp + 1))
-    end
+    local old_start = tonumber(string.sub(old, 1, sp - 1))
+    if old_start > start then start = old_start end
+    if old_start == start then base = tonumber(string.sub(old, sp + 1)) end
   end
   redis.call('HSET', KEYS[1], field, string.format('%.17g %.17g', start, math.max(base, used)))
 end
@@ -268,6 +278,9 @@ class RedisStore(Store):
     def nonces(self, api_key: str, exchange: str | None = None) -> Callable[[], int]:
         return RedisNonces(self, f"{PREFIX}{exchange or '*'}:nonce:{key_tag(api_key, 'nonce')}")
 
+    def send_order(self, api_key: str, exchange: str | None = None) -> SendOrder:
+        return RedisOrder(self, f"{PREFIX}{exchange or '*'}:order:{key_tag(api_key, 'nonce')}")
+
     def executed_quotes(self, exchange: str, api_key: str) -> ExecutedQuotes:
         return RedisExecuted(self, f"{PREFIX}{exchange}:quote:{key_tag(api_key, 'quotes')}:")
 
@@ -303,6 +316,8 @@ class RedisLimits(LimitState):
     def __init__(self, store: RedisStore, key: str, meta: str) -> None:
         self.store, self.key = store, key
         self.client = store.client
+        # What this process last saw of the hash, to re-seed it if Redis comes back empty.
+        self._seen: dict[str, str] = {"meta": meta}
         try:  # for `xest cache info`; a store down now is handled by each operation
             self.client.hset(key, "meta", meta)
         except _connection_errors() as exc:
@@ -322,14 +337,26 @@ class RedisLimits(LimitState):
             args = ("d", repr(float(policy.maximum)), repr(float(policy.decay)))
         else:
             args = ("w", repr(float(policy.limit)), repr(float(policy.window)))
+        seed = [x for item in self._seen.items() for x in item]
+        field = f"b:{bucket}"
         result = self.store.call(
             "spend rate-limit budget",
             lambda: self.store.script("spend")(
                 keys=[self.key],
-                args=[repr(now), f"b:{bucket}", *args, repr(float(cost)), LIMITS_TTL],
+                args=[repr(now), field, *args, repr(float(cost)), LIMITS_TTL, *seed],
             ),
         )
-        ban, status, blocked, wait = (x.decode() if isinstance(x, bytes) else x for x in result)
+        ban, status, blocked, wait, pair = (
+            x.decode() if isinstance(x, bytes) else x for x in result
+        )
+        seen = self._seen
+        if pair:
+            seen[field] = pair
+        if float(ban) or float(blocked):
+            seen.update(ban_until=ban, ban_status=status, blocked_until=blocked)
+        else:
+            for name in ("ban_until", "ban_status", "blocked_until"):
+                seen.pop(name, None)
         return float(ban), int(float(status)), float(blocked), float(wait)
 
     def observe(self, readings: Sequence[Reading], now: float) -> None:
@@ -352,10 +379,14 @@ class RedisLimits(LimitState):
         return float(result)
 
     def block(self, until: float) -> float:
-        return self._verdict(["blocked_until", "", ""], until)
+        until = self._verdict(["blocked_until", "", ""], until)
+        self._seen["blocked_until"] = repr(until)
+        return until
 
     def ban(self, until: float, status: int) -> float:
-        return self._verdict(["ban_until", "ban_status", str(status)], until)
+        until = self._verdict(["ban_until", "ban_status", str(status)], until)
+        self._seen.update(ban_until=repr(until), ban_status=str(status))
+        return until
 
     def clear(self) -> None:
         self.store.call(
@@ -395,6 +426,46 @@ class RedisNonces:
             nonce = int(result)
             self._last = nonce
             return nonce
+
+
+class RedisOrder(SendOrder):
+    """The send order of one key across machines: ``SET NX PX`` with a token, released by a
+    compare-and-delete script. It expires by itself after :data:`ORDER_TTL` (a holder that
+    died mid-call blocks the others no longer than that)."""
+
+    def __init__(self, store: RedisStore, key: str) -> None:
+        self.store, self.key = store, key
+        self._lock = threading.Lock()  # threads of this process queue here, not in Redis
+        self._token = b""
+
+    def acquire(self) -> None:
+        self._lock.acquire()
+        try:
+            token = os.urandom(12).hex().encode()
+            deadline = time.monotonic() + ORDER_TTL
+            pause = 0.0005
+            set_nx = self.store.client.set
+            while not self.store.call(
+                "order a signed request",
+                lambda: set_nx(self.key, token, nx=True, px=int(ORDER_TTL * 1000)),
+            ):
+                if time.monotonic() > deadline:  # the holder's lock has expired meanwhile
+                    deadline = time.monotonic() + ORDER_TTL
+                time.sleep(pause)
+                pause = min(pause * 1.5, 0.005)
+            self._token = token
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            self.store.script("release")(keys=[self.key], args=[self._token])
+        except _connection_errors() as exc:
+            self.store.lost(exc, "releasing the order of signed requests")  # it expires
+        finally:
+            self._token = b""
+            self._lock.release()
 
 
 class RedisExecuted(ExecutedQuotes):

@@ -49,6 +49,18 @@ class ExecutedQuotes:
         raise NotImplementedError
 
 
+class SendOrder:
+    """A lock per API key held from drawing a nonce until the request's answer is in, so that
+    requests reach the exchange in nonce order from every process (and machine) of the store.
+    ``acquire`` may raise StoreUnavailable; ``release`` never raises."""
+
+    def acquire(self) -> None:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        raise NotImplementedError
+
+
 class Store:
     """What the transport needs from shared storage (see the module's docstring)."""
 
@@ -66,6 +78,9 @@ class Store:
         raise NotImplementedError
 
     def nonces(self, api_key: str, exchange: str | None = None) -> Callable[[], int]:
+        raise NotImplementedError
+
+    def send_order(self, api_key: str, exchange: str | None = None) -> SendOrder:
         raise NotImplementedError
 
     def executed_quotes(self, exchange: str, api_key: str) -> ExecutedQuotes:

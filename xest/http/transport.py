@@ -34,7 +34,6 @@ from xest.http.endpoint import (
     SigningContext,
 )
 from xest.http.limiter import DEFAULT_BACKOFF, DEFAULT_BAN, RateLimiter, retry_after_seconds
-from xest.http.nonce import nonce_source
 from xest.http.outcomes import (
     GatewayError,
     decode_json,
@@ -44,6 +43,7 @@ from xest.http.outcomes import (
     try_decode,
 )
 from xest.http.storage import fork_generation
+from xest.http.store import SendOrder
 from xest.http.wire import wire_value
 
 __all__ = ["GatewayError", "Transport", "decode_json", "pool"]
@@ -131,7 +131,7 @@ class Transport:
             shared = store.current()  # the directory store, or Redis (XEST_STORE)
         self.response_cache = response_cache or shared.responses()
         self.limiter = limiter or RateLimiter(exchange, self.host, self.rate_limits)
-        self._nonces: dict[str, Callable[[], int]] = {}
+        self._nonces: dict[str, tuple[Callable[[], int], SendOrder]] = {}
         self._base_path = urlsplit(self.base_url).path.rstrip("/")
 
     def __repr__(self) -> str:
@@ -171,10 +171,43 @@ class Transport:
         return self._call(endpoint, prepared, signer, credentials, check, timeout, "")
 
     def signing_context(self, credentials: Credentials) -> SigningContext:
-        nonce = self._nonces.get(credentials.key)
-        if nonce is None:
-            nonce = self._nonces[credentials.key] = nonce_source(credentials.key, self.exchange)
-        return SigningContext(nonce=nonce, timestamp_ms=self._timestamp_ms)
+        return SigningContext(nonce=self._nonce(credentials)[0], timestamp_ms=self._timestamp_ms)
+
+    def _nonce(self, credentials: Credentials) -> tuple[Callable[[], int], SendOrder]:
+        found = self._nonces.get(credentials.key)
+        if found is None:
+            from xest.http import store
+
+            shared = store.current()
+            found = self._nonces[credentials.key] = (
+                shared.nonces(credentials.key, self.exchange),
+                shared.send_order(credentials.key, self.exchange),
+            )
+        return found
+
+    def _ordered(self, credentials: Credentials, endpoint: Endpoint, key: str | None) -> _Ordered:
+        nonce, order = self._nonce(credentials)
+
+        def spend() -> None:
+            self.limiter.acquire(endpoint.bucket, endpoint.cost, self.max_wait, key=key)
+
+        return _Ordered(nonce, order, self._timestamp_ms, spend)
+
+    @staticmethod
+    def _sign(
+        prepared: PreparedRequest,
+        signer: Signer,
+        credentials: Credentials,
+        context: SigningContext,
+        secrets: set[str],
+    ) -> PreparedRequest:
+        # Signed afresh on every attempt, on a copy: a retry needs a new nonce and timestamp,
+        # and must not carry the last attempt's signature.
+        req = attrs.evolve(prepared, params=dict(prepared.params), headers=dict(prepared.headers))
+        before = dict(req.headers)
+        signer(req, credentials, context)
+        secrets.update(v for k, v in req.headers.items() if before.get(k) != v)
+        return req
 
     def _timestamp_ms(self) -> int:
         if self.clock is not None:
@@ -273,17 +306,27 @@ class Transport:
         attempt = 0
         while True:
             attempt += 1
-            self.limiter.acquire(endpoint.bucket, endpoint.cost, self.max_wait, key=key)
-            req = prepared
             if endpoint.signed and signer is not None and credentials is not None:
-                # Signed afresh on every attempt, on a copy: a retry needs a new nonce and
-                # timestamp, and must not carry the last attempt's signature.
-                req = attrs.evolve(
-                    prepared, params=dict(prepared.params), headers=dict(prepared.headers)
-                )
-                before = dict(req.headers)
-                signer(req, credentials, self.signing_context(credentials))
-                secrets.update(v for k, v in req.headers.items() if before.get(k) != v)
+                # A signer that draws a nonce spends the budget once it holds the key's send
+                # order (so budget, nonces and arrivals all follow one order); one that does not
+                # (timestamps) spends it after signing, and signs again if it had to wait.
+                ordered = self._ordered(credentials, endpoint, key)
+                try:
+                    req = self._sign(prepared, signer, credentials, ordered.context, secrets)
+                    if not ordered.spent:
+                        waited = self.limiter.acquire(
+                            endpoint.bucket, endpoint.cost, self.max_wait, key=key
+                        )
+                        if waited > 0:  # the timestamp is stale now
+                            req = self._sign(
+                                prepared, signer, credentials, ordered.context, secrets
+                            )
+                except BaseException:
+                    ordered.release()
+                    raise
+            else:
+                self.limiter.acquire(endpoint.bucket, endpoint.cost, self.max_wait, key=key)
+                req, ordered = prepared, None
             method, url, body, headers = _wire_request(req)
             started = time.monotonic()
             try:
@@ -315,6 +358,9 @@ class Transport:
                     self._pause(retry, None, attempt, endpoint, type(failure).__name__)
                     continue
                 raise failure from None
+            finally:
+                if ordered is not None:
+                    ordered.release()
             elapsed = time.monotonic() - started
             status = raw.status
             log.debug("%s %s -> %s in %.1f ms%s", method, req.path, status, elapsed * 1000, note)
@@ -436,6 +482,40 @@ class Transport:
             path=self._base_path + path,
             params=clean,
         )
+
+
+class _Ordered:
+    """The nonce of one signed attempt. Drawing it takes the key's send order (held until the
+    answer is in, so requests reach the exchange in nonce order from every process and machine
+    sharing the store), then spends the call's rate-limit budget, then draws. A signer that
+    never draws a nonce (timestamps) never waits for the order."""
+
+    __slots__ = ("_held", "_nonce", "_order", "_spend", "context", "spent")
+
+    def __init__(
+        self,
+        nonce: Callable[[], int],
+        order: SendOrder,
+        timestamp_ms: Callable[[], int],
+        spend: Callable[[], None],
+    ) -> None:
+        self._nonce, self._order, self._spend = nonce, order, spend
+        self._held = self.spent = False
+        self.context = SigningContext(nonce=self, timestamp_ms=timestamp_ms)
+
+    def __call__(self) -> int:
+        if not self._held:
+            self._order.acquire()
+            self._held = True
+        if not self.spent:
+            self._spend()
+            self.spent = True
+        return self._nonce()
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._order.release()
 
 
 def _env_seconds(name: str, default: float) -> float:
