@@ -46,6 +46,7 @@ def _store(directory: Path) -> Any:
                 timeout=2,
                 size_limit=SIZE_LIMIT,
                 eviction_policy="least-recently-stored",
+                sqlite_synchronous=0,
             )
             _stores[directory] = store
         return store
