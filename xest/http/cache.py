@@ -3,13 +3,20 @@
 Only answers to unsigned GETs with a TTL are stored (see ``Endpoint.cacheable``): nothing
 authenticated ever reaches the disk. Identical concurrent misses make one remote call: the
 first caller takes a lock for the key, the others wait for it and then find the answer cached.
+
+A miss does not wait for the database write: the answer is handed to a writer thread, which
+stores it and only then lets go of the key's lock (so a waiting process still finds it), while
+the caller already has its answer. Until the write is done, this process serves the answer
+from memory. Pending writes are finished at exit.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
+import queue
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -55,6 +62,65 @@ def _store(directory: Path) -> Any:
 _UNUSABLE = (OSError, sqlite3.Error, errors.ConfigError)
 
 
+class _Writer:
+    """The process's write-behind queue: (cache, key, answer, ttl, held lock)."""
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.pending: dict[tuple[int, str], CachedAnswer] = {}
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+        self.idle = threading.Event()
+        self.idle.set()
+
+    def put(self, cache: ResponseCache, key: str, answer: CachedAnswer, ttl: float, held) -> None:
+        self.pending[(id(cache), key)] = answer
+        self.idle.clear()
+        self.queue.put((cache, key, answer, ttl, held))
+        if self.thread is None:
+            with self.lock:
+                if self.thread is None:
+                    self.thread = threading.Thread(
+                        target=self.run, name="xest-cache-writer", daemon=True
+                    )
+                    self.thread.start()
+
+    def run(self) -> None:
+        while True:
+            cache, key, answer, ttl, held = self.queue.get()
+            try:
+                cache._write(key, answer, ttl)
+            finally:
+                if self.pending.get((id(cache), key)) is answer:
+                    del self.pending[(id(cache), key)]
+                if held is not None:
+                    with contextlib.suppress(OSError, RuntimeError):
+                        StripedLocks.release(held)
+                if self.queue.empty():
+                    self.idle.set()
+
+    def flush(self, timeout: float = 2.0) -> bool:
+        """Wait for pending writes (at exit, and for tests); False if they did not finish."""
+        return self.idle.wait(timeout)
+
+
+_writer = _Writer()
+
+
+def _renew_writer() -> None:
+    global _writer
+    _writer = _Writer()  # the parent's thread and queue did not come along
+
+
+os.register_at_fork(after_in_child=_renew_writer)
+atexit.register(lambda: _writer.flush())
+
+
+def flush(timeout: float = 2.0) -> bool:
+    """Wait until every answer handed to the cache is stored."""
+    return _writer.flush(timeout)
+
+
 def cache_key(exchange: str, base_url: str, path: str, query: str) -> str:
     """What identifies one answer: exchange, base URL, path and canonical (sorted) parameters."""
     return f"xest/1 {exchange} {base_url}{path}?{query}"
@@ -88,6 +154,7 @@ class ResponseCache:
         self._directory = directory
         self._locks: StripedLocks | None = None
         self._broken = False
+        self._local = threading.local()
 
     @property
     def directory(self) -> Path:
@@ -101,6 +168,10 @@ class ResponseCache:
     def get(self, key: str) -> CachedAnswer | None:
         if self._broken:
             return None
+        if _writer.pending:
+            found = _writer.pending.get((id(self), key))
+            if found is not None:
+                return found
         try:
             value = self._db().get(key)
         except _UNUSABLE as exc:  # a broken cache must not break reads
@@ -109,6 +180,17 @@ class ResponseCache:
         return value if isinstance(value, CachedAnswer) else None
 
     def set(self, key: str, answer: CachedAnswer, ttl: float) -> None:
+        """Store ``answer`` (in the background). Inside :meth:`single_flight` for ``key``, the
+        key's lock is released once the answer is stored, not before."""
+        if self._broken:
+            return
+        held = None
+        hold = getattr(self._local, "hold", None)
+        if hold is not None and hold[0] == key:
+            held, self._local.hold = hold[1], None
+        _writer.put(self, key, answer, ttl, held)
+
+    def _write(self, key: str, answer: CachedAnswer, ttl: float) -> None:
         if self._broken:
             return
         try:
@@ -125,25 +207,33 @@ class ResponseCache:
 
     @contextlib.contextmanager
     def single_flight(self, key: str, timeout: float) -> Iterator[bool]:
-        """Hold the key's lock (threads and processes) for the duration of one remote call."""
+        """Hold the key's lock (threads and processes) for the duration of one remote call,
+        and of the write of its answer (see :meth:`set`)."""
         if self._broken:
             yield False
             return
         try:
             if self._locks is None:
                 self._locks = StripedLocks.at(private_dir(RESPONSES, "locks"))
-            hold = self._locks.hold(key, timeout)
-            held = hold.__enter__()
+            held = self._locks.acquire(key, timeout)
         except _UNUSABLE as exc:
             self._unusable(exc)
             yield False
             return
+        if held is None:
+            yield False
+            return
+        self._local.hold = (key, held)
         try:
-            yield held
+            yield True
         finally:
-            hold.__exit__(None, None, None)
+            hold = getattr(self._local, "hold", None)
+            self._local.hold = None
+            if hold is not None and hold[1] is held:  # no answer stored: release it now
+                StripedLocks.release(held)
 
     def info(self) -> CacheInfo:
+        _writer.flush()
         directory = cache_dir() / RESPONSES if self._directory is None else self._directory
         try:
             if not directory.is_dir():
@@ -161,6 +251,7 @@ class ResponseCache:
 
     def clear(self) -> int:
         """Remove every stored answer; returns how many there were."""
+        _writer.flush()
         directory = cache_dir() / RESPONSES if self._directory is None else self._directory
         try:
             if not directory.is_dir():

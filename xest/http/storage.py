@@ -206,30 +206,44 @@ class StripedLocks:
                 lf = self._files[index] = LockedFile(self.directory / f"lock-{index:02d}")
             return lf
 
-    @contextlib.contextmanager
-    def hold(self, name: str, timeout: float) -> Iterator[bool]:
-        """Hold the lock for ``name``; yields False if it could not be had within ``timeout``
-        (the caller then goes ahead unlocked: a lost lock must not hang a read)."""
+    def acquire(self, name: str, timeout: float) -> LockedFile | None:
+        """Take the lock for ``name``; None if it could not be had within ``timeout`` (the
+        caller then goes ahead unlocked: a lost lock must not hang a read). Release with
+        :meth:`release`, from any thread."""
         lf = self._file(name)
         deadline = time.monotonic() + timeout
         if not lf._lock.acquire(timeout=max(timeout, 0.0)):
-            yield False
-            return
+            return None
         try:
             plock = lf._process_lock()
             pause = 0.001
             while not plock.try_acquire():
                 if time.monotonic() >= deadline:
-                    yield False
-                    return
+                    lf._lock.release()
+                    return None
                 time.sleep(pause)
                 pause = min(pause * 2, 0.02)
-            try:
-                yield True
-            finally:
-                plock.release()
+        except BaseException:
+            lf._lock.release()
+            raise
+        return lf
+
+    @staticmethod
+    def release(lf: LockedFile) -> None:
+        try:
+            lf._process_lock().release()
         finally:
             lf._lock.release()
+
+    @contextlib.contextmanager
+    def hold(self, name: str, timeout: float) -> Iterator[bool]:
+        """``with locks.hold(name, timeout) as held:`` (see :meth:`acquire`)."""
+        lf = self.acquire(name, timeout)
+        try:
+            yield lf is not None
+        finally:
+            if lf is not None:
+                self.release(lf)
 
 
 def hash_stripe(name: str, stripes: int) -> int:
