@@ -44,6 +44,7 @@ PREFIX = "xest:1:"
 LIMITS_TTL = 2 * 86400  # seconds a limiter hash outlives its last use (bans are clamped below)
 EXECUTED_TTL = 7 * 86400
 ORDER_TTL = 60.0  # seconds a send-order lock lives if its holder dies (longer than any call)
+FETCH_LOCK = 30.0  # seconds a cache miss's fetch lock lives unless released (a crashed leader)
 RETRY_DOWN = 1.0  # seconds reads skip a Redis found down before trying it again
 
 _SPEND = """
@@ -145,6 +146,22 @@ redis.call('INCR', KEYS[1])
 return redis.call('GET', KEYS[1])
 """
 
+# A cache read that, on a miss, takes the key's fetch lock in the same round trip:
+# {0, answer} | {1} (the lock is ours) | {2} (someone else is fetching).
+_GET_OR_LOCK = """
+local v = redis.call('GET', KEYS[1])
+if v then return {0, v} end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
+return {2}
+"""
+
+# Store an answer and let go of its fetch lock, in one round trip.
+_SET_RELEASE = """
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
+
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -198,6 +215,8 @@ class RedisStore(Store):
                 ("verdict", _VERDICT),
                 ("nonce", _NONCE),
                 ("release", _RELEASE),
+                ("get_or_lock", _GET_OR_LOCK),
+                ("set_release", _SET_RELEASE),
             )
         }
         self._down_until = 0.0  # reads skip Redis until then, after a failure
@@ -493,42 +512,90 @@ class RedisExecuted(ExecutedQuotes):
 
 
 class RedisResponses:
-    """The response cache in Redis: the same methods as the directory store's ResponseCache."""
+    """The response cache in Redis: the same methods as the directory store's ResponseCache.
+
+    A miss costs two round trips besides the remote call: ``get`` takes the key's fetch lock in
+    the same script when the answer is missing (the transport's ``single_flight`` and its
+    re-check then cost nothing), and ``set`` stores the answer and releases the lock in one.
+    """
 
     def __init__(self, store: RedisStore) -> None:
         self.store = store
         self.client = store.client
+        self._local = threading.local()  # (key, token) of the fetch lock this thread holds
 
     @staticmethod
     def _key(key: str) -> str:
         exchange = key.split(" ", 2)[1] if key.count(" ") >= 2 else "*"
         return f"{PREFIX}{exchange}:cache:{hashlib.sha256(key.encode()).hexdigest()[:40]}"
 
+    def _held(self, key: str) -> str | None:
+        held = getattr(self._local, "lock", None)
+        return held[1] if held is not None and held[0] == key else None
+
+    def _release(self, key: str, token: str) -> None:
+        self._local.lock = None
+        try:
+            self.store.script("release")(keys=[self._key(key) + ":lock"], args=[token])
+        except _connection_errors() as exc:
+            self.store.lost(exc, "releasing a cache lock")
+
     def get(self, key: str) -> Any:
         if not self.store.available():
             return None
+        if self._held(key) is not None:
+            return None  # this thread is fetching it: nobody else stored it meanwhile
+        held = getattr(self._local, "lock", None)
+        if held is not None:  # a lock taken for another key and never used
+            self._release(*held)
+        answer_key = self._key(key)
+        token = os.urandom(12).hex()
         try:
-            raw = self.client.get(self._key(key))
+            found = self.store.script("get_or_lock")(
+                keys=[answer_key, answer_key + ":lock"], args=[token, int(FETCH_LOCK * 1000)]
+            )
         except _connection_errors() as exc:
             self.store.lost(exc, "reading the cache")
             return None
         self.store.back()
-        return None if raw is None else _decode_answer(raw)
+        if found[0] == 0:
+            return _decode_answer(found[1])
+        if found[0] == 1:
+            self._local.lock = (key, token)
+        return None
 
     def set(self, key: str, answer: Any, ttl: float) -> None:
         if not self.store.available() or ttl <= 0:
             return
+        answer_key, token = self._key(key), self._held(key)
+        px = max(1, int(ttl * 1000))
         try:
-            self.client.set(self._key(key), _encode_answer(answer), px=max(1, int(ttl * 1000)))
+            if token is None:
+                self.client.set(answer_key, _encode_answer(answer), px=px)
+            else:
+                self._local.lock = None
+                self.store.script("set_release")(
+                    keys=[answer_key, answer_key + ":lock"],
+                    args=[_encode_answer(answer), px, token],
+                )
         except _connection_errors() as exc:
             self.store.lost(exc, "storing in the cache")
 
     @contextmanager
     def single_flight(self, key: str, timeout: float) -> Iterator[bool]:
-        """Hold the key's lock in Redis for one remote call. The lock expires by itself after
-        ``timeout`` (a crashed leader blocks nobody for longer); waiters poll for it."""
+        """Hold the key's fetch lock in Redis for one remote call (taken already by a missing
+        ``get`` of this thread, else waited for). It expires by itself (a crashed leader
+        blocks nobody for long); waiters poll for the answer or the lock's end."""
         if not self.store.available():
             yield False
+            return
+        token = self._held(key)
+        if token is not None:
+            try:
+                yield True
+            finally:
+                if self._held(key) == token:  # no answer stored: let the others fetch
+                    self._release(key, token)
             return
         lock = self._key(key) + ":lock"
         token = os.urandom(12).hex()
@@ -548,17 +615,24 @@ class RedisResponses:
                 pause = min(pause * 1.5, 0.02)
         except _connection_errors() as exc:
             self.store.lost(exc, "taking a cache lock")
+        try:
+            if outcome and self.client.exists(self._key(key)):
+                # The lock was free because the leader had just stored its answer.
+                self.store.script("release")(keys=[lock], args=[token])
+                outcome = None
+        except _connection_errors() as exc:
+            self.store.lost(exc, "taking a cache lock")
+            outcome = False
         if not outcome:
             # "True" tells the caller to look in the cache again before calling.
             yield outcome is None
             return
+        self._local.lock = (key, token)
         try:
             yield True
         finally:
-            try:
-                self.store.script("release")(keys=[lock], args=[token])
-            except _connection_errors() as exc:
-                self.store.lost(exc, "releasing a cache lock")
+            if self._held(key) == token:
+                self._release(key, token)
 
     def info(self) -> Any:
         from xest.http.cache import CacheInfo
