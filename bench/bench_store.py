@@ -220,7 +220,8 @@ def bench_calls(url: str, redis_url: str, rounds: int, calls: int) -> dict:
         result.update(
             per_call({"dir_hit": directory["dir_hit"], "redis_hit": shared["redis_hit"]}, calls)
         )
-        result.update(per_call({"nonce_slot": slot, "nonce_locked": locked, "nonce_redis": redis_nonce}, calls))  # fmt: skip
+        nonces = {"nonce_slot": slot, "nonce_locked": locked, "nonce_redis": redis_nonce}
+        result.update(per_call(nonces, calls))
         results.append(result)
 
     def med(f) -> float:
@@ -236,7 +237,7 @@ def bench_calls(url: str, redis_url: str, rounds: int, calls: int) -> dict:
         "redis_hit_overhead_us": round(med(lambda r: r["redis_hit"] - r["dir_hit"]) * 1e6, 1),
         "redis_signed_overhead_us": round(
             med(lambda r: r["redis_signed"] - r["dir_signed"]) * 1e6, 1
-        ),  # fmt: skip
+        ),
         "rounds": rounds,
         "calls": calls,
     }
@@ -275,9 +276,8 @@ def bench_polling(url: str, procs: int, seconds: float, redis_url: str | None) -
         if redis_url:
             env["XEST_STORE"] = redis_url
         out = tmp / f"w{i}.json"
-        workers.append((subprocess.Popen(
-            [sys.executable, __file__, "--poll", url, f"{start_at}", f"{seconds}", str(out)], env=env
-        ), out))  # fmt: skip
+        cmd = [sys.executable, __file__, "--poll", url, f"{start_at}", f"{seconds}", str(out)]
+        workers.append((subprocess.Popen(cmd, env=env), out))
     durations = []
     for proc, out in workers:
         proc.wait()
@@ -308,8 +308,8 @@ def kraken_worker(sim_url: str, key: str, secret: str, calls: int, start_at: flo
     from xest.http import DecayingCounter, Transport
 
     budget = DecayingCounter(maximum=MAXIMUM, decay=DECAY, per_key=True)
-    transport = Transport("kraken", sim_url, rate_limits={"public": DecayingCounter(1e6, 1e6),
-                                                          "private": budget}, max_wait=60)  # fmt: skip
+    limits = {"public": DecayingCounter(1e6, 1e6), "private": budget}
+    transport = Transport("kraken", sim_url, rate_limits=limits, max_wait=60)
     connector = registry.connector_class("kraken")(transport, Credentials(key, secret, "m"))
     time.sleep(max(0.0, start_at - time.time()))
     invalid = 0
@@ -347,10 +347,9 @@ def bench_machines(redis_url: str, signed: int) -> dict:
     for machine in ("m1", "m2"):
         env = {**os.environ, "XEST_CACHE_DIR": str(tmp / machine), "XEST_STORE": redis_url}
         for _ in range(4):
-            procs.append(subprocess.Popen(
-                [sys.executable, __file__, "--kraken", sim.url, key, secret, str(signed), f"{start_at}"],
-                env=env, stdout=subprocess.PIPE, text=True,
-            ))  # fmt: skip
+            cmd = [sys.executable, __file__, "--kraken", sim.url, key, secret, str(signed)]
+            cmd.append(f"{start_at}")
+            procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True))
     client_invalid = sum(int(p.communicate()[0]) for p in procs)
     elapsed = time.monotonic() - began - 2.0
     sim.stop()
