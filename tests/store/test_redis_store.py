@@ -177,15 +177,21 @@ def test_weight_windows_follow_the_exchanges_header(redis_url):
     assert lim.state()["buckets"]["w"][1] == 95
 
 
-def test_a_quote_is_claimed_once_across_machines(redis_url):
+def test_a_quote_is_claimed_once_across_machines(redis_url, monkeypatch):
+    mine = store.owner()
     first = store.current().executed_quotes("binance", KEY)
     assert first.claim("Q-1") is True
-    store.reset()  # another process
+    assert first.claim("Q-1") is True  # ours: a re-send after a confirmed lost answer
+    monkeypatch.setattr(store, "_owner", (os.getpid(), "another-process"))
     again = store.current().executed_quotes("binance", KEY)
     assert again.claim("Q-1") is False and again.claimed("Q-1")
+    again.release("Q-1")  # not its claim: nothing happens
+    assert again.claim("Q-1") is False
     assert store.current().executed_quotes("binance", "OTHER-KEY").claim("Q-1") is True
-    again.release("Q-1")
-    assert first.claim("Q-1") is True
+    monkeypatch.setattr(store, "_owner", (os.getpid(), mine))
+    first.release("Q-1")
+    monkeypatch.setattr(store, "_owner", (os.getpid(), "another-process"))
+    assert again.claim("Q-1") is True
 
 
 def test_no_key_or_secret_reaches_redis(redis_url, sim):

@@ -231,10 +231,32 @@ class Trader:
         return self.registry.open_quotes()
 
     def _execute_quote(self, quote: Quote) -> TrackedOrder:
-        order = self.connector.accept_quote(quote)
+        # One execution across processes and machines too: the store's claim is taken before
+        # the acceptance leaves, and given back only when the exchange refused it.
+        claims = self._quote_claims()
+        if claims is not None and not claims.claim(quote.id):
+            raise errors.QuoteAlreadyExecuted(
+                f"quote {quote.id} was already sent for execution by another xest process "
+                "sharing this API key; a quote executes once",
+                exchange=self.exchange,
+            )
+        try:
+            order = self.connector.accept_quote(quote)
+        except errors.ExchangeError as exc:
+            if claims is not None and not isinstance(exc, errors.QuoteAlreadyExecuted):
+                claims.release(quote.id)  # refused: it did not execute
+            raise
         if not order.is_final:  # followed through the quote where the connector can
             self._quote_of[order.id] = quote
         return self._track(order, placed=True)
+
+    def _quote_claims(self) -> Any:
+        credentials = getattr(self.connector, "credentials", None)
+        if credentials is None:
+            return None
+        from xest.http import store
+
+        return store.current().executed_quotes(self.exchange, credentials.key)
 
     def _find_quote_order(self, quote: Quote) -> TrackedOrder | None:
         """The order an acceptance produced, for a lost answer: a connector may offer

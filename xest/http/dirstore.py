@@ -12,6 +12,7 @@ from typing import Any
 
 from xest import errors
 from xest.http import storage
+from xest.http import store as seam
 from xest.http.limits import LimitState
 from xest.http.store import ExecutedQuotes, SendOrder, Store, key_tag
 
@@ -144,22 +145,32 @@ class DirectoryExecuted(ExecutedQuotes):
         return self.directory / hashlib_name(quote_id)
 
     def claim(self, quote_id: str) -> bool:
+        token = seam.owner().encode()
+        path = self._path(quote_id)
         try:
-            fd = os.open(self._path(quote_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            return False
+            try:
+                return path.read_bytes() == token
+            except OSError:
+                return False
         except OSError as exc:
             raise errors.ConfigError(
                 f"cannot record quote {quote_id} as executed in {self.directory} "
                 f"({exc.strerror}); set XEST_CACHE_DIR to a writable directory"
             ) from None
-        os.close(fd)
+        try:
+            os.write(fd, token)
+        finally:
+            os.close(fd)
         self._sweep()
         return True
 
     def release(self, quote_id: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._path(quote_id))
+        path = self._path(quote_id)
+        with contextlib.suppress(OSError):
+            if path.read_bytes() == seam.owner().encode():  # only our own claim
+                os.unlink(path)
 
     def claimed(self, quote_id: str) -> bool:
         return self._path(quote_id).exists()

@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from xest import errors
+from xest.http import store as seam
 from xest.http.endpoint import DecayingCounter, RateLimitPolicy
 from xest.http.limits import LimitState, Reading
 from xest.http.nonce import SCALE
@@ -162,6 +163,13 @@ if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
 return 1
 """
 
+# Claim a quote for this process (or find it already ours): 1, else 0.
+_CLAIM = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
+return 0
+"""
+
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -215,6 +223,7 @@ class RedisStore(Store):
                 ("verdict", _VERDICT),
                 ("nonce", _NONCE),
                 ("release", _RELEASE),
+                ("claim", _CLAIM),
                 ("get_or_lock", _GET_OR_LOCK),
                 ("set_release", _SET_RELEASE),
             )
@@ -497,13 +506,18 @@ class RedisExecuted(ExecutedQuotes):
     def claim(self, quote_id: str) -> bool:
         return bool(
             self.store.call(
-                "claim the quote",
-                lambda: self.store.client.set(self._key(quote_id), b"1", nx=True, ex=EXECUTED_TTL),
+                "execute the quote",
+                lambda: self.store.script("claim")(
+                    keys=[self._key(quote_id)], args=[seam.owner(), EXECUTED_TTL]
+                ),
             )
         )
 
     def release(self, quote_id: str) -> None:
-        self.store.call("release the quote", lambda: self.store.client.delete(self._key(quote_id)))
+        self.store.call(
+            "release the quote",
+            lambda: self.store.script("release")(keys=[self._key(quote_id)], args=[seam.owner()]),
+        )
 
     def claimed(self, quote_id: str) -> bool:
         return bool(

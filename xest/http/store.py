@@ -34,11 +34,25 @@ from xest.http.limits import LimitState
 ENV = "XEST_STORE"
 
 
+def owner() -> str:
+    """This process, as the owner of a claim (a forked child is another owner)."""
+    global _owner
+    pid = os.getpid()
+    if _owner is None or _owner[0] != pid:
+        _owner = (pid, f"{pid}-{os.urandom(8).hex()}")
+    return _owner[1]
+
+
+_owner: tuple[int, str] | None = None
+
+
 class ExecutedQuotes:
     """The quotes of one exchange and API key that were sent for execution, by any process."""
 
     def claim(self, quote_id: str) -> bool:
-        """Mark ``quote_id`` as being executed; False if some process already did."""
+        """Mark ``quote_id`` as being executed by this process; False if another process
+        already did (True again for this process: it may re-send after confirming that its
+        lost acceptance made no order)."""
         raise NotImplementedError
 
     def release(self, quote_id: str) -> None:
