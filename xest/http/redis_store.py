@@ -21,6 +21,7 @@ StoreUnavailable before anything is sent.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -210,7 +211,7 @@ class RedisStore(Store):
             self.client.ping()
         except ValueError as exc:
             raise errors.ConfigError(f"{self._named()} is not a Redis URL ({exc})") from None
-        except (*_connection_errors(), redis.RedisError) as exc:
+        except (redis.RedisError, OSError) as exc:  # ConnectionError and TimeoutError too
             raise errors.ConfigError(
                 f"{self._named()}: cannot reach Redis ({_reason(exc)}); start the server, fix "
                 f"the address, or unset {ENV} to use the directory store of this machine"
@@ -317,7 +318,7 @@ class RedisStore(Store):
         for key in self.call("list bans", lambda: list(self.client.scan_iter(f"{PREFIX}*:lim:*"))):
             values = self.call(
                 "read bans",
-                lambda k=key: self.client.hmget(k, "meta", "ban_until", "blocked_until"),
+                functools.partial(self.client.hmget, key, "meta", "ban_until", "blocked_until"),
             )
             meta = (values[0] or b"").decode(errors="replace")
             exchange, _, host = meta.partition(" ")
@@ -334,7 +335,9 @@ class RedisStore(Store):
         for key in self.call("list bans", lambda: list(self.client.scan_iter(f"{PREFIX}*:lim:*"))):
             removed = self.call(
                 "clear bans",
-                lambda k=key: self.client.hdel(k, "ban_until", "ban_status", "blocked_until"),
+                functools.partial(
+                    self.client.hdel, key, "ban_until", "ban_status", "blocked_until"
+                ),
             )
             cleared += bool(removed)
         return cleared
@@ -616,7 +619,7 @@ class RedisResponses:
         ttl = max(1, math.ceil(timeout * 1000))
         deadline = time.monotonic() + timeout
         pause = 0.002
-        outcome = False  # True: the lock is ours; None: the leader's answer is there
+        outcome: bool | None = False  # True: the lock is ours; None: the leader's answer is in
         try:
             while not (outcome := bool(self.client.set(lock, token, nx=True, px=ttl))):
                 # Someone else is fetching: the answer appears, or their lock goes away.
@@ -654,7 +657,9 @@ class RedisResponses:
         keys = self.store.call("count the cache", lambda: list(self.client.scan_iter(_CACHE)))
         size = 0
         for key in keys:
-            size += int(self.store.call("size the cache", lambda k=key: self.client.strlen(k)))
+            size += int(
+                self.store.call("size the cache", functools.partial(self.client.strlen, key))
+            )
         return CacheInfo(self.store.describe(), len(keys), size)
 
     def clear(self) -> int:

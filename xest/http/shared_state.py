@@ -23,10 +23,12 @@ import os
 import struct
 import threading
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
 
 from xest.http import storage
-from xest.http.limits import LimitState, spend_pair
+from xest.http.endpoint import RateLimitPolicy
+from xest.http.limits import LimitState, Reading, observe_pair, spend_pair
 from xest.http.locking import ProcessLock, pread, pwrite
 
 MAGIC = b"XLIM" + struct.pack("<I", 1)
@@ -246,7 +248,9 @@ class DirectoryLimits(LimitState):
     def header(self) -> tuple[float, int, float]:
         return self.shared.peek_header()
 
-    def spend(self, bucket, policy, cost, now):  # type: ignore[no-untyped-def]
+    def spend(
+        self, bucket: str, policy: RateLimitPolicy, cost: float, now: float
+    ) -> tuple[float, int, float, float]:
         with self.shared as shared:
             ban_until, ban_status, blocked_until = shared.header()
             if ban_until > now or blocked_until > now:
@@ -256,9 +260,7 @@ class DirectoryLimits(LimitState):
                 shared.put(bucket, *pair)
             return ban_until, ban_status, blocked_until, wait
 
-    def observe(self, readings, now):  # type: ignore[no-untyped-def]
-        from xest.http.limits import observe_pair
-
+    def observe(self, readings: Sequence[Reading], now: float) -> None:
         with self.shared as shared:
             for bucket, window, used in readings:
                 shared.put(bucket, *observe_pair(shared.get(bucket), window, used, now))
