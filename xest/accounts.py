@@ -47,7 +47,17 @@ __all__ = [
 log = logging.getLogger("xest.config")
 
 DEFAULT_ACCOUNT = "default"
-_FIELDS = {"exchange", "key", "secret", "key_env", "secret_env", "default", "description"}
+_FIELDS = {
+    "exchange",
+    "key",
+    "secret",
+    "key_env",
+    "secret_env",
+    "default",
+    "description",
+    "url",
+    "testnet",
+}
 
 
 def env_name(exchange: str, what: str) -> str:
@@ -77,6 +87,8 @@ class Account:
     secret_env: str | None = None
     default: bool = False
     description: str = ""
+    url: str | None = None  # another base URL for this account (a testnet, a proxy)
+    testnet: bool = False  # the exchange's test network
 
     def __repr__(self) -> str:
         return f"Account(name={self.name!r}, exchange={self.exchange!r}, source={self.source!r})"
@@ -177,9 +189,13 @@ def _parse_accounts(path: Path, table: Any) -> dict[str, Account]:
         exchange = entry.get("exchange")
         if not isinstance(exchange, str) or not exchange:
             raise errors.ConfigError(f'{where} needs exchange = "kraken" (or another exchange)')
-        for field in ("key", "secret", "key_env", "secret_env", "description"):
+        for field in ("key", "secret", "key_env", "secret_env", "description", "url"):
             if field in entry and not isinstance(entry[field], str):
                 raise errors.ConfigError(f"{where}: {field} must be a string")
+        if not isinstance(entry.get("testnet", False), bool):
+            raise errors.ConfigError(f"{where}: testnet must be true or false")
+        if "url" in entry and entry.get("testnet"):
+            raise errors.ConfigError(f"{where}: give url or testnet = true, not both")
         if ("key" in entry and "key_env" in entry) or ("secret" in entry and "secret_env" in entry):
             raise errors.ConfigError(f"{where}: give key/secret or key_env/secret_env, not both")
         result[name] = Account(
@@ -192,6 +208,8 @@ def _parse_accounts(path: Path, table: Any) -> dict[str, Account]:
             secret_env=entry.get("secret_env"),
             default=bool(entry.get("default", False)),
             description=entry.get("description", ""),
+            url=entry.get("url"),
+            testnet=entry.get("testnet", False),
         )
     return result
 

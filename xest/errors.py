@@ -36,6 +36,7 @@ __all__ = [
     "RateLimited",
     "RequestTimeout",
     "StoreUnavailable",
+    "UsageError",
     "XestError",
 ]
 
@@ -61,6 +62,10 @@ class XestError(Exception):
 
 class ConfigError(XestError):
     """The configuration (config file, environment, arguments) is wrong or incomplete."""
+
+
+class UsageError(ConfigError):
+    """An argument is malformed (a URL without a scheme, --sim with --url): nothing was sent."""
 
 
 class PluginError(XestError):

@@ -36,6 +36,7 @@ from xest.models import (
     TimeInForce,
     Trade,
 )
+from xest.urls import check_base_url
 
 if TYPE_CHECKING:
     from xest.agents.account import AccountAgent
@@ -54,6 +55,8 @@ def open(
     key: str | None = None,
     secret: str | None = None,
     sim: bool = False,
+    testnet: bool = False,
+    public: bool = False,
     cache: bool = True,
     stream_urls: Mapping[str, str] | None = None,
     **transport_options: Any,
@@ -62,23 +65,32 @@ def open(
 
     ``account`` names an account of the config file (see :mod:`xest.accounts`; without it the
     ``XEST_<EXCHANGE>_KEY``/``_SECRET`` or the config's default account is used, if any);
-    ``url`` points the connector at another base URL (also ``XEST_<EXCHANGE>_URL``); ``key`` and
-    ``secret`` give credentials directly; ``sim`` starts the exchange's simulator on 127.0.0.1
-    and points at it (its streams too); ``cache=False`` bypasses the shared response cache;
-    ``stream_urls`` gives the websocket endpoints by name (``{"public": "wss://..."}``) when
-    ``url`` is not the exchange's own (otherwise streams stay off rather than reach the real
-    exchange while REST goes elsewhere).
+    ``url`` points the connector at another base URL (also ``XEST_<EXCHANGE>_URL``, or an
+    account's ``url``); ``testnet=True`` (or an account's ``testnet = true``) uses the
+    exchange's test network; ``key`` and ``secret`` give credentials directly; ``sim`` starts
+    the exchange's simulator on 127.0.0.1 and points at it, its streams too (``account="bob"``
+    then picks one of its demo accounts); ``public=True`` reads no account and no config at all
+    (public data only); ``cache=False`` bypasses the shared response cache; ``stream_urls``
+    gives the websocket endpoints by name (``{"public": "wss://..."}``) when ``url`` is not the
+    exchange's own (otherwise streams stay off rather than reach the real exchange while REST
+    goes elsewhere). A malformed URL is a :class:`~xest.errors.UsageError` before anything is
+    sent.
     """
     cls = registry.connector_class(exchange)
+    if sim and url:
+        raise errors.UsageError("give either sim=True or url=, not both")
+    if sim and testnet:
+        raise errors.UsageError("give either sim=True or testnet=True, not both")
+    chosen = None
+    if not public and not sim and key is None and secret is None:
+        chosen = accounts.resolve(cls.exchange, account)
+    url = _base_url(cls, url, testnet, chosen)
     simulator = None
     if sim:
-        if url:
-            raise errors.ConfigError("give either sim=True or url=, not both")
         simulator = registry.simulator_factory(cls.exchange)().start()
         url = simulator.url
-    url = url or os.environ.get(env_name(cls.exchange, "URL")) or cls.default_url
     try:
-        credentials = _credentials(cls.exchange, account, key, secret, simulator)
+        credentials = None if public else _credentials(account, key, secret, simulator, chosen)
     except BaseException:
         if simulator is not None:
             simulator.stop()
@@ -94,20 +106,75 @@ def open(
     return Client(connector, simulator=simulator)
 
 
+def testnet_url(cls: type[Connector]) -> str:
+    """The exchange's test network base URL; ConfigError when it has none."""
+    found = getattr(cls, "testnet_url", None)
+    if not found:
+        raise errors.ConfigError(
+            f"{cls.exchange} has no public test network; use the simulator (--sim, or "
+            f"`xest sim start {cls.exchange}`) or point at a server with --url",
+            exchange=cls.exchange,
+        )
+    return found
+
+
+def _base_url(
+    cls: type[Connector], url: str | None, testnet: bool, chosen: accounts.Account | None
+) -> str:
+    """The explicit URL, else the testnet's (asked for, or the account's), else the account's
+    ``url``, else ``XEST_<EXCHANGE>_URL``, else the exchange's; checked before any request."""
+    if url:
+        return check_base_url(url, source="the URL")
+    if testnet or (chosen is not None and chosen.testnet):
+        return testnet_url(cls)
+    if chosen is not None and chosen.url:
+        return check_base_url(chosen.url, source=f"account {chosen.name!r}'s url")
+    variable = env_name(cls.exchange, "URL")
+    from_env = os.environ.get(variable)
+    if from_env:
+        return check_base_url(from_env, source=f"${variable}")
+    return cls.default_url
+
+
 def _credentials(
-    exchange: str, account: str | None, key: str | None, secret: str | None, simulator: Any
+    account: str | None,
+    key: str | None,
+    secret: str | None,
+    simulator: Any,
+    chosen: accounts.Account | None,
 ) -> Credentials | None:
-    """Explicit key/secret, else the simulator's demo account (``sim=True`` without an account),
-    else the named or default account (:func:`xest.accounts.resolve`), else none."""
+    """Explicit key/secret, else the simulator's demo account (``account`` may name one of
+    its demo accounts), else the named or default account, else none."""
     if key is not None or secret is not None:
         if not (key and secret):
             raise errors.ConfigError("give both key= and secret=, or neither")
         return Credentials(key, secret, account)
-    if simulator is not None and account is None and hasattr(simulator, "demo_credentials"):
-        demo_key, demo_secret = simulator.demo_credentials()
-        return Credentials(demo_key, demo_secret, "demo")
-    chosen = accounts.resolve(exchange, account)
+    if simulator is not None:
+        return sim_credentials(simulator, account)
     return chosen.credentials() if chosen is not None else None
+
+
+def sim_credentials(simulator: Any, account: str | None) -> Credentials | None:
+    """A simulator's demo account: ``account`` by name, else its first (``alice``)."""
+    demos = demo_accounts(simulator)
+    if not demos:
+        return None
+    name = account or next(iter(demos))
+    if name not in demos:
+        raise errors.ConfigError(
+            f"the simulator has no demo account {name!r}; its accounts: {', '.join(demos)}"
+        )
+    demo_key, demo_secret = demos[name]
+    return Credentials(demo_key, demo_secret, name)
+
+
+def demo_accounts(simulator: Any) -> dict[str, tuple[str, str]]:
+    """A simulator's demo accounts by name (``demo`` when it offers only one)."""
+    if hasattr(simulator, "demo_accounts"):
+        return dict(simulator.demo_accounts())
+    if hasattr(simulator, "demo_credentials"):
+        return {"demo": tuple(simulator.demo_credentials())}
+    return {}
 
 
 class Client:
@@ -180,9 +247,9 @@ class Client:
         agent = self.account
         if agent is None:
             raise errors.AuthenticationError(
-                f"trading on {self.name} needs API credentials: pick an account (--account "
-                "NAME, see `xest accounts list`), set XEST_<EXCHANGE>_KEY and _SECRET, or pass "
-                "key= and secret=",
+                f"this needs an account on {self.name}: pick one with --account NAME (see "
+                f"`xest accounts list`), or set {env_name(self.name, 'KEY')} and "
+                f"{env_name(self.name, 'SECRET')}",
                 exchange=self.name,
             )
         return agent

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from xest import errors
+from xest import errors, quote_book
 from xest.agents.live import TrackedOrder
 from xest.agents.quote import LiveQuote
 from xest.agents.tracking import Registry
 from xest.http import plain_decimal
-from xest.models import Order, OrderStatus, OrderType, Quote, Side, TimeInForce
+from xest.models import Order, OrderStatus, OrderType, Quote, QuoteState, Side, TimeInForce
 from xest.trading import OrderRequest, place_once, prepare_order
 
 __all__ = ["Trader"]
@@ -194,6 +194,7 @@ class Trader:
         request = prepare_order(None, side, OrderType.MARKET, amount, symbol=symbol)
         self.server_now()  # the deadline is judged by it, and signed timestamps come from it
         snapshot = self.connector.quote(symbol, request.side, request.amount, valid_for=valid_for)
+        quote_book.remember(self.exchange, self._api_key(), snapshot)  # acceptable elsewhere
         self.registry.sweep_quotes()  # let go of settled quotes, even when nothing polls
         return self._live(snapshot)
 
@@ -216,19 +217,43 @@ class Trader:
         elif isinstance(quote, Quote):
             live = self._live(quote)
         else:
-            found = self.registry.find_quote(str(quote))
+            found = self.find_quote(str(quote))
             if found is None:
                 raise errors.InvalidQuote(
-                    f"no quote {quote!r} in this session: ask for a quote first",
+                    f"no quote {quote!r} was asked for on this account from this machine: "
+                    "ask for a quote first",
                     exchange=self.exchange,
                 )
             live = found
+        self._claim(live)
         return live.accept()
+
+    def find_quote(self, quote_id: str) -> LiveQuote | None:
+        """The live quote ``quote_id``: this process's, else one another process on this
+        machine asked for on this account (see :mod:`xest.quote_book`), else None."""
+        found = self.registry.find_quote(quote_id)
+        if found is None:
+            shared = quote_book.recall(self.exchange, self._api_key(), quote_id)
+            found = self._live(shared) if shared is not None else None
+        return found
 
     def quotes(self) -> list[LiveQuote]:
         """The quotes still open."""
         self.registry.sweep_quotes()
         return self.registry.open_quotes()
+
+    def _api_key(self) -> str | None:
+        credentials = self.connector.credentials
+        return credentials.key if credentials is not None else None
+
+    def _claim(self, live: LiveQuote) -> None:
+        """Mark the quote executed machine-wide before its first acceptance is sent: another
+        process is then refused locally. This process's own retries (a lost answer, a second
+        thread) go on to the live quote, which knows its state."""
+        claimed = self.__dict__.setdefault("_claimed_quotes", set())
+        if live.id not in claimed and live.state is QuoteState.OPEN and not live.uncertain:
+            quote_book.claim(self.exchange, self._api_key(), live.id)
+            claimed.add(live.id)
 
     def _execute_quote(self, quote: Quote) -> TrackedOrder:
         # One execution across processes and machines too: the store's claim is taken before

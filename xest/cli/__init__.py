@@ -87,32 +87,54 @@ def _add_commands() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from xest.cli import exits, progress
+
     _add_commands()
+    progress.install()
     options = Options()
+    raw = sys.argv[1:] if argv is None else argv
+    # Known before click parses anything, so a usage error is JSON too under --json.
+    options.json = "--json" in raw
     try:
         # Without standalone mode click returns a command's ctx.exit(code) instead of exiting.
         code = cli.main(args=argv, prog_name="xest", standalone_mode=False, obj=options)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
-        sys.exit(1)
+        sys.exit(exits.UNEXPECTED)
     except click.ClickException as exc:
-        exc.show()
+        if options.json:
+            _print_error(exc, exits.USAGE if exc.exit_code == 2 else exc.exit_code)
+        else:
+            exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(exits.INTERRUPTED)
     except Exception as exc:
         from xest.errors import XestError
 
         if options.debug:
             traceback.print_exc()
-        if isinstance(exc, XestError):
+        status = exits.code_for(exc)
+        if options.json:
+            _print_error(exc, status)
+        elif isinstance(exc, XestError):
             click.echo(f"error: {exc}", err=True)
         else:
             click.echo(
                 f"error: unexpected {type(exc).__name__}: {exc} (run with --debug)", err=True
             )
-        sys.exit(1)
+        sys.exit(status)
     if isinstance(code, int) and code != 0:
         sys.exit(code)
+
+
+def _print_error(exc: BaseException, status: int) -> None:
+    """Under --json a failure is one JSON object on stderr (schema ``xest.error/1``)."""
+    import json
+
+    from xest.cli import exits
+
+    document = {"schema": "xest.error/1", "error": exits.error_object(exc, status)}
+    click.echo(json.dumps(document), err=True)

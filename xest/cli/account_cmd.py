@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import click
 
 from xest.cli.clients import open_client
+from xest.cli.completion import complete_exchanges, complete_symbols
 from xest.cli.market_cmd import unified
 from xest.cli.options import global_options, options
 from xest.cli.output import print_json, print_table
@@ -24,7 +25,7 @@ def account_label(client) -> str:
 
 
 @click.command("balance")
-@click.argument("exchange")
+@click.argument("exchange", shell_complete=complete_exchanges)
 @click.option("--all", "show_all", is_flag=True, help="Include assets with a zero balance.")
 @global_options
 def balance(exchange: str, show_all: bool) -> None:
@@ -36,7 +37,7 @@ def balance(exchange: str, show_all: bool) -> None:
     if not show_all:
         rows = [b for b in rows if b.total != 0]
     if options().json:
-        print_json({b.asset: b for b in rows})
+        print_json({b.asset: b for b in rows}, "balance")
         return
     if not rows:
         click.echo(f"{label}: no balances (use --all to list empty assets)")
@@ -48,8 +49,8 @@ def balance(exchange: str, show_all: bool) -> None:
 
 
 @click.command("orders")
-@click.argument("exchange")
-@click.argument("symbol", required=False, callback=unified)
+@click.argument("exchange", shell_complete=complete_exchanges)
+@click.argument("symbol", required=False, callback=unified, shell_complete=complete_symbols)
 @click.option("--closed", is_flag=True, help="Show closed (final) orders instead of open ones.")
 @click.option("--since", type=_DATES, help="With --closed: orders since this UTC time.")
 @global_options
@@ -62,7 +63,7 @@ def orders(exchange: str, symbol: str | None, closed: bool, since: datetime | No
             found = client.open_orders(symbol)
         label = account_label(client)
     if options().json:
-        print_json(found)
+        print_json(found, "orders")
         return
     if not found:
         click.echo(f"{label}: no {'closed' if closed else 'open'} orders")
@@ -99,8 +100,8 @@ def orders(exchange: str, symbol: str | None, closed: bool, since: datetime | No
 
 
 @click.command("my-trades")
-@click.argument("exchange")
-@click.argument("symbol", required=False, callback=unified)
+@click.argument("exchange", shell_complete=complete_exchanges)
+@click.argument("symbol", required=False, callback=unified, shell_complete=complete_symbols)
 @click.option("--since", type=_DATES, help="Fills since this UTC time.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most N fills (the latest).")
 @global_options
@@ -113,7 +114,7 @@ def my_trades(exchange: str, symbol: str | None, since: datetime | None, limit: 
     if limit is not None:
         found = found[-limit:]
     if options().json:
-        print_json(found)
+        print_json(found, "my_trades")
         return
     if not found:
         click.echo(f"{label}: no trades")

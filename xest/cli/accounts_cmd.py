@@ -39,7 +39,7 @@ def list_accounts(exchange: str | None) -> None:
         for a in found
     ]
     if options().json:
-        print_json(rows)
+        print_json(rows, "accounts")
         return
     if not rows:
         path = accounts.config_path()
@@ -94,7 +94,7 @@ def config_path() -> None:
 
     path = accounts.config_path()
     if options().json:
-        print_json({"path": str(path), "exists": path.exists()})
+        print_json({"path": str(path), "exists": path.exists()}, "config_path")
         return
     click.echo(str(path))
 

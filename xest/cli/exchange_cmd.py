@@ -1,19 +1,22 @@
 """Reads of an exchange's own state: ``xest status`` and ``xest time``.
 
-Both take several exchanges; when several are named, one that cannot be reached gets its row
-(status ``unknown`` and the reason) instead of hiding the others, and the command then exits
-non-zero. With one exchange, a failure is the usual one-line error.
+Both take several exchanges and read public data only (no account, no config file). One that
+cannot be reached gets its row (status ``unknown``, and in JSON an ``error`` object) instead of
+hiding the others, whether one exchange is named or several; the command then exits with the
+code of the first failure's kind (see :mod:`xest.cli.exits`).
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
 from xest.cli.clients import exchanges_argument, open_client
 from xest.cli.options import global_options, options
-from xest.cli.output import print_json, print_table, to_jsonable
+from xest.cli.output import milliseconds, print_json, print_table, to_jsonable
+from xest.cli.progress import waiting
 
 
 @click.command("status")
@@ -23,28 +26,26 @@ def status(exchanges: tuple[str, ...]) -> None:
     """Show whether each exchange is online."""
     from xest.errors import XestError
 
-    rows, failed = [], False
+    rows, failures = [], []
     for name in exchanges:
-        with open_client(name, several=len(exchanges) > 1) as client:
+        with open_client(name, several=len(exchanges) > 1, public=True) as client:
             try:
                 st = client.status()
             except XestError as exc:
-                if len(exchanges) == 1:
-                    raise  # one exchange: the usual one-line error (traceback with --debug)
-                failed = True
+                failures.append(exc)
                 rows.append(
                     {
                         "exchange": client.name,
                         "status": "unknown",
                         "message": "",
                         "updated": None,
-                        "error": str(exc),
+                        "error": _error(exc),
                     }
                 )
                 continue
             rows.append({"exchange": client.name, **to_jsonable(st), "error": None})
     if options().json:
-        print_json(rows)
+        print_json(rows, "status")
     else:
         print_table(
             ["exchange", "status", "message", "updated"],
@@ -52,14 +53,31 @@ def status(exchanges: tuple[str, ...]) -> None:
                 [
                     r["exchange"],
                     r["status"],
-                    r["error"] or r["message"] or None,
+                    r["error"]["message"] if r["error"] else r["message"] or None,
                     _parse_time(r["updated"]),
                 ]
                 for r in rows
             ],
         )
-    if failed:
-        sys.exit(1)  # the table shows what failed; click.Exit would not set the code
+    _exit_for(failures)
+
+
+def _error(exc: BaseException) -> dict[str, Any]:
+    from xest.cli.exits import error_object
+
+    return error_object(exc)
+
+
+def _exit_for(failures: list[BaseException]) -> None:
+    """Exit with the first failure's code; the rows already say what failed."""
+    if failures:
+        from xest.cli.exits import code_for
+
+        if options().debug:
+            import traceback
+
+            traceback.print_exception(failures[0])
+        sys.exit(code_for(failures[0]))
 
 
 @click.command("time")
@@ -81,16 +99,15 @@ def time_(exchanges: tuple[str, ...], samples: int) -> None:
     """
     from xest.errors import XestError
 
-    rows, failed = [], False
+    rows, failures = [], []
     for name in exchanges:
-        with open_client(name, several=len(exchanges) > 1) as client:
+        with open_client(name, several=len(exchanges) > 1, public=True) as client:
             try:
-                estimate = client.exchange.sync_clock(max_error=0.010, readings=samples)
+                with waiting(f"reading {client.name}'s clock", expected=samples * 0.5):
+                    estimate = client.exchange.sync_clock(max_error=0.010, readings=samples)
                 reading = client.exchange.last("time").value
             except XestError as exc:
-                if len(exchanges) == 1:
-                    raise  # one exchange: the usual one-line error (traceback with --debug)
-                failed = True
+                failures.append(exc)
                 rows.append(
                     {
                         "exchange": client.name,
@@ -98,7 +115,7 @@ def time_(exchanges: tuple[str, ...], samples: int) -> None:
                         "estimated_now": None,
                         "offset_ms": None,
                         "error_ms": None,
-                        "error": str(exc),
+                        "error": _error(exc),
                     }
                 )
                 continue
@@ -107,13 +124,13 @@ def time_(exchanges: tuple[str, ...], samples: int) -> None:
                     "exchange": client.name,
                     "server_time": reading.time,
                     "estimated_now": estimate.time,
-                    "offset_ms": round(estimate.offset * 1000, 1),
-                    "error_ms": round(estimate.error * 1000, 1),
+                    "offset_ms": milliseconds(estimate.offset),
+                    "error_ms": milliseconds(estimate.error),
                     "error": None,
                 }
             )
     if options().json:
-        print_json(rows)
+        print_json(rows, "time")
     else:
         print_table(
             ["exchange", "server time", "estimated now", "offset ms", "error ms"],
@@ -122,17 +139,16 @@ def time_(exchanges: tuple[str, ...], samples: int) -> None:
                     r["exchange"],
                     r["server_time"],
                     r["estimated_now"],
-                    r["offset_ms"],
-                    None if r["error_ms"] is None else f"±{r['error_ms']}",
+                    None if r["offset_ms"] is None else f"{r['offset_ms']:.1f}",
+                    None if r["error_ms"] is None else f"±{r['error_ms']:.1f}",
                 ]
                 for r in rows
             ],
         )
         for r in rows:
             if r["error"]:
-                click.echo(f"error: {r['error']}", err=True)
-    if failed:
-        sys.exit(1)  # the table shows what failed; click.Exit would not set the code
+                click.echo(f"error: {r['exchange']}: {r['error']['message']}", err=True)
+    _exit_for(failures)
 
 
 def _parse_time(value: str | None):

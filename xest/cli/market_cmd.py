@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from xest.cli.clients import open_client
+from xest.cli.completion import complete_exchanges, complete_symbols, remember_symbols
 from xest.cli.options import global_options, options
 from xest.cli.output import print_json, print_table
 
@@ -20,21 +21,22 @@ def unified(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 
 @click.command("markets")
-@click.argument("exchange")
+@click.argument("exchange", shell_complete=complete_exchanges)
 @click.option("--quote", "quote_asset", metavar="ASSET", help="Only markets quoted in ASSET.")
 @click.option("--base", "base_asset", metavar="ASSET", help="Only markets of base ASSET.")
 @global_options
 def markets(exchange: str, quote_asset: str | None, base_asset: str | None) -> None:
     """List EXCHANGE's markets with their precision and minimums."""
-    with open_client(exchange) as client:
+    with open_client(exchange, public=True) as client:
         found = client.markets()
+    remember_symbols(client.name, [m.symbol for m in found])
     if quote_asset:
         found = [m for m in found if m.quote.upper() == quote_asset.upper()]
     if base_asset:
         found = [m for m in found if m.base.upper() == base_asset.upper()]
     found.sort(key=lambda m: m.symbol)
     if options().json:
-        print_json(found)
+        print_json(found, "markets")
         return
     print_table(
         ["symbol", "id", "price step", "amount step", "min amount", "min cost", "active"],
@@ -55,19 +57,26 @@ def markets(exchange: str, quote_asset: str | None, base_asset: str | None) -> N
 
 
 @click.command("ticker")
-@click.argument("exchange")
-@click.argument("symbols", nargs=-1, required=True, metavar="SYMBOL...", callback=unified)
+@click.argument("exchange", shell_complete=complete_exchanges)
+@click.argument(
+    "symbols",
+    nargs=-1,
+    required=True,
+    metavar="SYMBOL...",
+    callback=unified,
+    shell_complete=complete_symbols,
+)
 @global_options
 def ticker(exchange: str, symbols: tuple[str, ...]) -> None:
     """Show the best bid and ask, last price and 24 h figures of each SYMBOL (BTC/USD)."""
-    with open_client(exchange) as client:
+    with open_client(exchange, public=True) as client:
         if len(symbols) > 1 and "tickers" in client.capabilities:
             by_symbol = client.tickers(list(symbols))
             tickers = [by_symbol.get(s) or _find(client.name, by_symbol, s) for s in symbols]
         else:
             tickers = [client.ticker(s) for s in symbols]
     if options().json:
-        print_json(tickers)
+        print_json(tickers, "ticker")
         return
     print_table(
         ["symbol", "bid", "ask", "last", "high", "low", "volume", "time"],
@@ -89,8 +98,8 @@ def _find(exchange: str, by_symbol: dict, symbol: str) -> Any:
 
 
 @click.command("book")
-@click.argument("exchange")
-@click.argument("symbol", callback=unified)
+@click.argument("exchange", shell_complete=complete_exchanges)
+@click.argument("symbol", callback=unified, shell_complete=complete_symbols)
 @click.option(
     "--depth",
     type=click.IntRange(min=1),
@@ -101,11 +110,11 @@ def _find(exchange: str, by_symbol: dict, symbol: str) -> Any:
 @global_options
 def book(exchange: str, symbol: str, depth: int) -> None:
     """Show SYMBOL's order book: bids and asks side by side, best first."""
-    with open_client(exchange) as client:
+    with open_client(exchange, public=True) as client:
         order_book = client.order_book(symbol, depth)
     bids, asks = order_book.bids[:depth], order_book.asks[:depth]
     if options().json:
-        print_json(order_book)
+        print_json(order_book, "book")
         return
     rows = []
     for i in range(max(len(bids), len(asks))):
@@ -126,8 +135,8 @@ def book(exchange: str, symbol: str, depth: int) -> None:
 
 
 @click.command("candles")
-@click.argument("exchange")
-@click.argument("symbol", callback=unified)
+@click.argument("exchange", shell_complete=complete_exchanges)
+@click.argument("symbol", callback=unified, shell_complete=complete_symbols)
 @click.argument("interval")
 @click.option("--limit", type=click.IntRange(min=1), help="At most N candles (the latest).")
 @click.option(
@@ -142,12 +151,12 @@ def candles(
     """Show SYMBOL's OHLCV candles of INTERVAL (1m, 1h, 1d...), oldest first."""
     from datetime import UTC
 
-    with open_client(exchange) as client:
+    with open_client(exchange, public=True) as client:
         found = client.candles(
             symbol, interval, since.replace(tzinfo=UTC) if since else None, limit
         )
     if options().json:
-        print_json(found)
+        print_json(found, "candles")
         return
     print_table(
         ["open time", "open", "high", "low", "close", "volume"],
@@ -156,18 +165,18 @@ def candles(
 
 
 @click.command("trades")
-@click.argument("exchange")
-@click.argument("symbol", callback=unified)
+@click.argument("exchange", shell_complete=complete_exchanges)
+@click.argument("symbol", callback=unified, shell_complete=complete_symbols)
 @click.option("--limit", type=click.IntRange(min=1), help="At most N trades (the latest).")
 @global_options
 def trades(exchange: str, symbol: str, limit: int | None) -> None:
     """Show SYMBOL's recent public trades, oldest first."""
-    with open_client(exchange) as client:
+    with open_client(exchange, public=True) as client:
         found = client.trades(symbol, limit=limit)
     if limit is not None:
         found = found[-limit:]
     if options().json:
-        print_json(found)
+        print_json(found, "trades")
         return
     print_table(
         ["time", "side", "price", "amount", "id"],

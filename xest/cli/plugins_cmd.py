@@ -43,7 +43,7 @@ def list_plugins() -> None:
     """List plugins: distribution, version, hooks, exchanges and their capabilities."""
     rows = plugin_rows()
     if options().json:
-        print_json(rows)
+        print_json(rows, "plugins")
         return
     if not rows:
         click.echo("no plugins installed (pip install xest-kraken, or check XEST_PLUGINS)")

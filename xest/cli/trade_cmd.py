@@ -9,35 +9,21 @@ default account, else, with ``--sim``, the simulator's demo account.
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import click
 
 from xest.cli.clients import open_client
-from xest.cli.options import global_options, options
+from xest.cli.completion import complete_exchanges, complete_symbols
+from xest.cli.options import AMOUNT, DefaultGroup, NumbersCommand, global_options, options
 from xest.cli.output import print_json, print_table, to_jsonable
 
 _SIDES = click.Choice(["buy", "sell"], case_sensitive=False)
 _TIFS = click.Choice(["GTC", "IOC", "FOK", "GTD"], case_sensitive=False)
 
 
-class _DecimalType(click.ParamType):
-    name = "number"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> Decimal:
-        if isinstance(value, Decimal):
-            return value
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            self.fail(f"{value!r} is not a number", param, ctx)
-        if not number.is_finite() or number <= 0:
-            self.fail(f"{value!r} must be a positive number", param, ctx)
-        return number
-
-
-DECIMAL = _DecimalType()
+DECIMAL = AMOUNT  # parsed as a decimal with a sane magnitude, negative numbers as values
 
 
 def _label(client: Any) -> str:
@@ -83,9 +69,15 @@ def _show_quote(quote: Any) -> None:
     )
 
 
-@click.command("quote")
-@click.argument("exchange")
-@click.argument("symbol")
+@click.group("quote", cls=DefaultGroup, default="ask")
+def quote_group() -> None:
+    """Firm quotes: `xest quote EXCHANGE SYMBOL SIDE AMOUNT [--accept]` asks for one,
+    `xest quote accept EXCHANGE QUOTE_ID` executes one asked for earlier (once, machine-wide)."""
+
+
+@quote_group.command("ask", cls=NumbersCommand)
+@click.argument("exchange", shell_complete=complete_exchanges)
+@click.argument("symbol", shell_complete=complete_symbols)
 @click.argument("side", type=_SIDES)
 @click.argument("amount", type=DECIMAL)
 @click.option("--valid-for", type=click.IntRange(min=1), metavar="SECONDS", help="Quote life.")
@@ -111,7 +103,7 @@ def quote_cmd(
             _show_quote(quote)
         if not accept:
             if as_json:
-                print_json(_quote_view(quote))
+                print_json(_quote_view(quote), "quote")
             return
         q = quote.snapshot
         _confirm(
@@ -121,11 +113,48 @@ def quote_cmd(
             yes,
         )
         order = account.accept_quote(quote)
-        if as_json:
-            print_json({"quote": _quote_view(quote), "order": order.snapshot})
-            return
-        click.echo(f"quote {q.id} executed: order {order.id} {order.status.value}")
-        _show_order(order.snapshot)
+        _accepted(quote, order, as_json)
+
+
+def _accepted(quote: Any, order: Any, as_json: bool) -> None:
+    if as_json:
+        print_json({"quote": _quote_view(quote), "order": order.snapshot}, "quote_accept")
+        return
+    click.echo(f"quote {quote.id} executed: order {order.id} {order.status.value}")
+    _show_order(order.snapshot)
+
+
+@quote_group.command("accept")
+@click.argument("exchange", shell_complete=complete_exchanges)
+@click.argument("quote_id")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@global_options
+def quote_accept_cmd(exchange: str, quote_id: str, yes: bool) -> None:
+    """Execute QUOTE_ID, a quote asked for earlier on this machine (`xest quote`); a quote
+    already executed, by this or any other process, is refused before anything is sent."""
+    as_json = options().json
+    with open_client(exchange) as client:
+        account = client.require_account()
+        quote = account.find_quote(quote_id)
+        if quote is None:
+            from xest.errors import InvalidQuote
+
+            raise InvalidQuote(
+                f"no quote {quote_id} was asked for on this account from this machine; ask for "
+                f"one with `xest quote {client.name} SYMBOL buy|sell AMOUNT`",
+                exchange=client.name,
+                code="unknown_quote",
+            )
+        shared = quote.snapshot
+        if not quote.check_expiry() and not yes:
+            _confirm(
+                f"Accept: {shared.side.value} {_plain(shared.amount)} {shared.symbol} at "
+                f"{_plain(shared.price)} (cost {_plain(shared.cost)}) on {_label(client)}, "
+                f"{max(quote.seconds_left(), 0):.0f} s left?",
+                yes,
+            )
+        order = account.accept_quote(quote)
+        _accepted(quote, order, as_json)
 
 
 # -- orders --------------------------------------------------------------------------------------
@@ -169,9 +198,9 @@ def _describe(request: Any) -> str:
     return what
 
 
-@click.command("order")
-@click.argument("exchange")
-@click.argument("symbol")
+@click.command("order", cls=NumbersCommand)
+@click.argument("exchange", shell_complete=complete_exchanges)
+@click.argument("symbol", shell_complete=complete_symbols)
 @click.argument("side", type=_SIDES)
 @click.argument("amount", type=DECIMAL)
 @click.option("--limit", "price", type=DECIMAL, metavar="PRICE", help="A limit order at PRICE.")
@@ -221,15 +250,43 @@ def order_cmd(
         result = account.submit(request)
         if validate:
             if as_json:
-                print_json({"valid": True, "order": result})
+                print_json({"valid": True, "order": result}, "order_validate")
             else:
                 click.echo(f"the exchange accepts {_describe(request)} (nothing was placed)")
             return
-        final = _wait(client, result, timeout) if wait else result.snapshot
+        # One read-back (never a second placement): the order's real state, as the exchange
+        # now has it (an order that filled at once shows filled, its fills and times).
+        final = _wait(client, result, timeout) if wait else _read_back(result)
         if as_json:
-            print_json(final)
+            print_json(final, "order")
             return
         _show_order(final)
+
+
+def _read_back(order: Any) -> Any:
+    from xest.errors import XestError
+
+    try:
+        return order.refresh()
+    except XestError as exc:  # placed all the same: show what the placement answered
+        click.echo(f"note: could not read the order back ({exc}); shown as placed", err=True)
+        return order.snapshot
+
+
+def _follow_hint(client: Any, order_id: str) -> str:
+    """The command that follows an order, with the options that reach the same account."""
+    opts = options()
+    words = ["xest"]
+    if opts.sim:
+        words.append("--sim")
+    if opts.url:
+        words += ["--url", opts.url]
+    if opts.testnet:
+        words.append("--testnet")
+    credentials = client.connector.credentials
+    if opts.account or (opts.sim and credentials is not None):
+        words += ["--account", opts.account or credentials.account]
+    return " ".join([*words, "order-status", client.name, order_id, "--wait"])
 
 
 def _wait(client: Any, order: Any, timeout: float) -> Any:
@@ -237,22 +294,45 @@ def _wait(client: Any, order: Any, timeout: float) -> Any:
         o = event.new
         click.echo(f"{o.id}: {o.status.value}, {_plain(o.filled)}/{_plain(o.amount)}", err=True)
 
+    from xest.cli import exits
+    from xest.cli.progress import waiting
+
     cancel = order.subscribe(progress)
     try:
-        return order.wait(timeout, poll=0.5)
+        with waiting(f"order {order.id} to be final", expected=timeout):
+            return order.wait(timeout, poll=0.5)
     except TimeoutError:
-        click.echo(
-            f"error: order {order.id} is still {order.status.value} after {timeout:g} s; "
-            f"follow it with `xest order-status {client.name} {order.id}`",
-            err=True,
-        )
-        raise SystemExit(1) from None
+        from xest.cli import sim_state
+
+        message = f"order {order.id} is still {order.status.value} after {timeout:g} s"
+        if options().sim and sim_state.find(client.name) is None:
+            message += (
+                "; it lived on this command's simulator, which ends with it (`xest sim start "
+                f"{client.name}` keeps one running)"
+            )
+        else:
+            message += f"; follow it with `{_follow_hint(client, order.id)}`"
+        if options().json:
+            import json
+
+            error = {
+                "type": "WaitTimeout",
+                "kind": exits.KINDS[exits.WAIT_TIMEOUT],
+                "message": message,
+                "exchange": client.name,
+                "code": "wait_timeout",
+                "exit_code": exits.WAIT_TIMEOUT,
+            }
+            click.echo(json.dumps({"schema": "xest.error/1", "error": error}), err=True)
+        else:
+            click.echo(f"error: {message}", err=True)
+        raise SystemExit(exits.WAIT_TIMEOUT) from None
     finally:
         cancel()
 
 
 @click.command("cancel")
-@click.argument("exchange")
+@click.argument("exchange", shell_complete=complete_exchanges)
 @click.argument("order_id", required=False)
 @click.option("--client-id", metavar="ID", help="Cancel by client order id instead.")
 @click.option("--symbol", help="The order's symbol (some exchanges need it).")
@@ -265,13 +345,13 @@ def cancel_cmd(
     with open_client(exchange) as client:
         order = client.cancel_order(order_id, client_id=client_id, symbol=symbol)
     if options().json:
-        print_json(order.snapshot)
+        print_json(order.snapshot, "order")
         return
     click.echo(f"order {order.id}: {order.status.value} ({_plain(order.filled)} filled)")
 
 
 @click.command("order-status")
-@click.argument("exchange")
+@click.argument("exchange", shell_complete=complete_exchanges)
 @click.argument("order_id", required=False)
 @click.option("--client-id", metavar="ID", help="Look the order up by client order id.")
 @click.option("--symbol", help="The order's symbol (some exchanges need it).")
@@ -292,7 +372,7 @@ def order_status_cmd(
         order = client.order(order_id, client_id=client_id, symbol=symbol)
         snapshot = _wait(client, order, timeout) if wait else order.snapshot
     if options().json:
-        print_json(snapshot)
+        print_json(snapshot, "order")
         return
     _show_order(snapshot)
 
@@ -303,5 +383,5 @@ def _need_id(order_id: str | None, client_id: str | None) -> None:
 
 
 def register(cli: click.Group) -> None:
-    for command in (quote_cmd, order_cmd, cancel_cmd, order_status_cmd):
+    for command in (quote_group, order_cmd, cancel_cmd, order_status_cmd):
         cli.add_command(command)

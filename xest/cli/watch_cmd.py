@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from xest.cli.clients import open_client
+from xest.cli.completion import complete_exchanges
 from xest.cli.options import global_options, options
 from xest.cli.output import _cell, format_table, to_jsonable
 
@@ -31,7 +32,7 @@ def _isatty() -> bool:
 
 
 @click.command("watch")
-@click.argument("exchange")
+@click.argument("exchange", shell_complete=complete_exchanges)
 @click.option(
     "--refresh",
     type=click.FloatRange(min=0, min_open=True),

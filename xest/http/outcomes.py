@@ -106,6 +106,14 @@ def network_error(
             f"{host} did not answer {endpoint.path} in time; try again, or raise the timeout",
             exchange=exchange,
         ), False
+    if "WRONG_VERSION_NUMBER" in reason or "record layer failure" in reason:
+        # https:// to a port that speaks plain HTTP: no retry will help, the URL is wrong.
+        return errors.ExchangeUnavailable(
+            f"{host} does not speak TLS (https://) on this port: it looks like plain HTTP; "
+            "use an http:// URL, or the exchange's TLS port",
+            exchange=exchange,
+            code="tls_to_plain_port",
+        ), False
     if endpoint.retry:
         message = f"the connection to {host} broke ({reason}); try again"
     else:

@@ -51,6 +51,9 @@ KLINE_INTERVALS = ("1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h",
 class BinanceConnector(AccountOperations, ConvertOperations, Connector):
     exchange = "binance"
     default_url = "https://api.binance.com"
+    # Binance's spot test network: its own keys, the same REST dialect (Binance's docs,
+    # "Spot Test Network").
+    testnet_url = "https://testnet.binance.vision"
     capabilities = frozenset(OPERATIONS)  # every operation xest defines
     rate_limits = ep.RATE_LIMITS
     time_resolution = timedelta(milliseconds=1)
