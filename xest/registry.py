@@ -52,7 +52,8 @@ def connector_class(exchange: str) -> type[Connector]:
         names = ", ".join(sorted(available)) or "none"
         raise errors.PluginError(
             f"no connector for {exchange!r} (installed: {names}); "
-            "install its plugin, e.g. `pip install xest-kraken`, then see `xest plugins list`"
+            "install its plugin, e.g. `pip install xest-kraken`, then see `xest plugins list`",
+            code="unknown_exchange",
         ) from None
 
 
@@ -67,7 +68,9 @@ def simulator_factory(exchange: str) -> Callable[..., Any]:
         return available[exchange.lower()]
     except KeyError:
         names = ", ".join(sorted(available)) or "none"
-        raise errors.PluginError(f"no simulator for {exchange!r} (available: {names})") from None
+        raise errors.PluginError(
+            f"no simulator for {exchange!r} (available: {names})", code="unknown_exchange"
+        ) from None
 
 
 __all__ = [

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+from xest.schemas import parse as jdoc
+
 CONFIG = """
 [accounts.alice]
 exchange = "kraken"
@@ -41,14 +43,14 @@ def test_accounts_list_shows_names_never_secrets(xest_cli, tmp_path, monkeypatch
     assert set(rows) == {"alice", "bob", "default"}
     assert "env:ALICE_SECRET" in rows["alice"] and "inline" in rows["bob"]
     assert "environment" in rows["default"] and "kraken" in rows["default"]
-    data = json.loads(xest_cli("accounts", "list", "--json").out)
+    data = jdoc(xest_cli("accounts", "list", "--json").out)
     assert {(a["name"], a["exchange"]) for a in data} == {
         ("alice", "kraken"),
         ("bob", "binance"),
         ("default", "kraken"),
     }
     assert next(a for a in data if a["name"] == "bob")["source"] == str(path)
-    only = json.loads(xest_cli("--json", "accounts", "list", "binance").out)
+    only = jdoc(xest_cli("--json", "accounts", "list", "binance").out)
     assert [a["name"] for a in only] == ["bob"]
     everything = table.out + table.err + json.dumps(data)
     for secret in (
@@ -74,7 +76,7 @@ def test_broken_config_is_a_one_line_error(xest_cli, tmp_path, monkeypatch):
     path.write_text("[accounts.x]\nexchange = 'kraken'\npassword = 'hunter2'\n")
     monkeypatch.setenv("XEST_CONFIG", str(path))
     result = xest_cli("accounts", "list")
-    assert result.code == 1
+    assert result.code == 3
     assert result.err.count("\n") == 1 and "unknown field(s) password" in result.err
     assert "hunter2" not in result.err
 
@@ -85,7 +87,7 @@ def test_config_path(xest_cli, tmp_path, monkeypatch):
     monkeypatch.delenv("XEST_CONFIG")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     result = xest_cli("config", "path", "--json")
-    assert json.loads(result.out) == {
+    assert jdoc(result.out) == {
         "path": str(tmp_path / "xdg" / "xest" / "config.toml"),
         "exists": False,
     }
@@ -115,7 +117,7 @@ def test_accounts_list_says_which_variable_is_missing(xest_cli, tmp_path, monkey
     write_config(tmp_path, monkeypatch)
     monkeypatch.setenv("ALICE_KEY", "alice-env-key-789")
     monkeypatch.delenv("ALICE_SECRET", raising=False)
-    data = {a["name"]: a for a in json.loads(xest_cli("accounts", "list", "--json").out)}
+    data = {a["name"]: a for a in jdoc(xest_cli("accounts", "list", "--json").out)}
     assert data["alice"]["ready"] == "no: $ALICE_SECRET not set"
     assert data["bob"]["ready"] == "yes"
     monkeypatch.setenv("ALICE_SECRET", "alice-env-secret-000")

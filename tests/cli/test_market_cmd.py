@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from xest.schemas import parse as jdoc
 
 
 def test_markets_table_and_quote_filter(xest_cli, fake):
@@ -19,7 +19,7 @@ def test_markets_table_and_quote_filter(xest_cli, fake):
 
 def test_markets_json(xest_cli, fake):
     result = xest_cli("markets", "fakex", "--sim", "--json", "--base", "ETH")
-    markets = json.loads(result.out)
+    markets = jdoc(result.out)
     assert {m["symbol"] for m in markets} == {"ETH/USD", "ETH/BTC"}
     assert markets[0]["price_step"] in ("0.00001", "0.01")  # Decimals travel as strings
 
@@ -32,7 +32,7 @@ def test_ticker_several_symbols(xest_cli, fake):
         ["BTC/USD", "64999.9", "65000.1", "65000.0"],
         ["ETH/USD", "3199.99", "3200.01", "3200.00"],
     ]
-    data = json.loads(xest_cli("--json", "ticker", "fakex", "BTC/USD", "--sim").out)
+    data = jdoc(xest_cli("--json", "ticker", "fakex", "BTC/USD", "--sim").out)
     assert data[0]["bid"] == "64999.9" and data[0]["symbol"] == "BTC/USD"
 
 
@@ -42,7 +42,7 @@ def test_book_depth(xest_cli, fake):
     rows = [line.split() for line in result.out.splitlines()[1:]]
     assert rows == [["0.5", "64999", "65001", "0.25"], ["0.5", "64998", "65002", "0.25"]]
     assert "spread 2" in result.err
-    book = json.loads(xest_cli("book", "fakex", "BTC/USD", "--depth", "3", "--sim", "--json").out)
+    book = jdoc(xest_cli("book", "fakex", "BTC/USD", "--depth", "3", "--sim", "--json").out)
     assert len(book["bids"]) == 3 and book["asks"][0] == {"price": "65001", "amount": "0.25"}
 
 
@@ -59,7 +59,7 @@ def test_candles_and_trades(xest_cli, fake):
     assert len(rows) == 2 and rows[0].startswith("2023-11-14 22:13:20.000Z")
     assert rows[0].split()[2:] == ["100", "110", "90", "105", "12.5"]
 
-    trades = json.loads(xest_cli("trades", "fakex", "BTC/USD", "--sim", "--json").out)
+    trades = jdoc(xest_cli("trades", "fakex", "BTC/USD", "--sim", "--json").out)
     assert trades == [
         {
             "symbol": "BTC/USD",
@@ -74,22 +74,22 @@ def test_candles_and_trades(xest_cli, fake):
 
 def test_errors_are_one_line_with_exit_code(xest_cli, fake):
     bad_symbol = xest_cli("ticker", "fakex", "NOPE/USD", "--sim")
-    assert bad_symbol.code == 1
+    assert bad_symbol.code == 6
     assert bad_symbol.err.strip().splitlines() == [
         "error: fakex: 'NOPE/USD' is not a market on fakex; see `xest markets fakex` for the "
         "symbols"
     ]
     bad_interval = xest_cli("candles", "fakex", "BTC/USD", "7m", "--sim")
-    assert bad_interval.code == 1
+    assert bad_interval.code == 5
     assert len(bad_interval.err.strip().splitlines()) == 1 and "7m" in bad_interval.err
     assert "Traceback" not in bad_interval.err
     debug = xest_cli("candles", "fakex", "BTC/USD", "7m", "--sim", "--debug")
-    assert debug.code == 1 and "Traceback" in debug.err
+    assert debug.code == 5 and "Traceback" in debug.err
 
 
 def test_unknown_exchange(xest_cli, fake):
     result = xest_cli("ticker", "nosuchex", "BTC/USD")
-    assert result.code == 1
+    assert result.code == 6  # not found
     assert "no connector for 'nosuchex'" in result.err
 
 
@@ -104,14 +104,14 @@ def test_unsupported_operation_is_a_clear_error(xest_cli, fake, monkeypatch):
 
     monkeypatch.setattr(registry, "connectors", lambda: {"fakex": NoBook})
     result = xest_cli("book", "fakex", "BTC/USD", "--sim")
-    assert result.code == 1
+    assert result.code == 5
     assert "does not support order_book()" in result.err
 
 
 def test_unified_symbols_in_any_case(xest_cli, fake):
     result = xest_cli("ticker", "fakex", "btc/usd", "Eth/Usd", "--sim", "--json")
     assert result.code == 0, result.err
-    assert [t["symbol"] for t in json.loads(result.out)] == ["BTC/USD", "ETH/USD"]
+    assert [t["symbol"] for t in jdoc(result.out)] == ["BTC/USD", "ETH/USD"]
     assert xest_cli("book", "fakex", "btc/usd", "--sim").code == 0
     exchange_id = xest_cli("ticker", "fakex", "BTCUSD", "--sim", "--json")  # ids pass as given
-    assert json.loads(exchange_id.out)[0]["symbol"] == "BTC/USD"
+    assert jdoc(exchange_id.out)[0]["symbol"] == "BTC/USD"

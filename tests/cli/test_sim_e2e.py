@@ -4,7 +4,6 @@ Ctrl-C on a real ``xest watch`` process. Skipped when a plugin registers no simu
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -17,6 +16,7 @@ import pytest
 import xest
 from xest import registry
 from xest.models import Status
+from xest.schemas import parse as jdoc
 
 SYMBOLS = {"kraken": "BTC/USD", "binance": "BTC/USDT"}
 MAINTENANCE = {
@@ -50,7 +50,7 @@ def test_every_read_command(xest_cli, exchange):
     for name, args in runs.items():
         result = xest_cli(*args, "--sim", "--json")
         assert result.code == 0, f"{name}: {result.err}"
-        data[name] = json.loads(result.out)
+        data[name] = jdoc(result.out)
         table = xest_cli(*args, "--sim")
         assert table.code == 0 and table.out.strip(), f"{name}: {table.err}"
     assert data["status"][0]["status"] == "online"
@@ -66,8 +66,8 @@ def test_every_read_command(xest_cli, exchange):
 def test_watch_one_frame(xest_cli, exchange):
     result = xest_cli("watch", exchange, "--sim", "--iterations", "1", "--json")
     assert result.code == 0, result.err
-    frame = json.loads(result.out)
-    assert frame["status"] == "online" and frame["account"] == "demo"
+    frame = jdoc(result.out)
+    assert frame["status"] == "online" and frame["account"] == "alice"
     assert frame["balances"]
 
 
@@ -166,7 +166,7 @@ def test_reads_against_a_separate_simulator_process(xest_cli, exchange, tmp_path
     )
     try:
         first = proc.stdout.readline()
-        url = next(w for w in first.split() if w.startswith("http://127.0.0.1:"))
+        url = next(w for w in first.split() if w.startswith("http://127.0.0.1:")).rstrip(",")
         symbol = SYMBOLS[exchange]
         reads = [
             ("status", exchange),
@@ -185,9 +185,7 @@ def test_reads_against_a_separate_simulator_process(xest_cli, exchange, tmp_path
         for args in reads:
             result = xest_cli(*args, "--url", url)
             assert result.code == 0, f"{args}: {result.err}"
-        frame = json.loads(
-            xest_cli("watch", exchange, "--url", url, "--iterations", "1", "--json").out
-        )
+        frame = jdoc(xest_cli("watch", exchange, "--url", url, "--iterations", "1", "--json").out)
         assert frame["status"] == "online"
         assert frame.get("account") == ("default" if fixed_keys else None)
     finally:

@@ -3,12 +3,13 @@ and a clean exit on Ctrl-C."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from datetime import datetime
 
 import pytest
+
+from xest.schemas import parse as jdoc
 
 FAST = ("--refresh", "0.01", "--poll", "0.05")
 
@@ -62,7 +63,7 @@ def test_watch_json_lines_follow_maintenance(xest_cli, demo_env):
     sim.set_status("maintenance")
     result = xest_cli("watch", "fakex", "--url", sim.url, "--json", "--iterations", "3", *FAST)
     assert result.code == 0, result.err
-    frames = [json.loads(line) for line in result.out.splitlines()]
+    frames = [jdoc(line) for line in result.out.splitlines()]
     assert len(frames) == 3
     last = frames[-1]
     assert last["status"] == "maintenance" and last["stale"] is False
@@ -109,7 +110,7 @@ def test_watch_shows_unknown_when_the_exchange_stops_answering(
         "0.02",
     )
     assert result.code == 0, result.err
-    frames = [json.loads(line) for line in "".join([*seen, result.out]).splitlines()]
+    frames = [jdoc(line) for line in "".join([*seen, result.out]).splitlines()]
     assert frames[0]["status"] == "online"
     assert frames[-1]["status"] == "unknown" and frames[-1]["stale"] is True
     # Unknown either by failed polls (with the reason) or by a poll still retrying too long.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from decimal import Decimal
@@ -11,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from xest.cli import main
+from xest.schemas import parse as jdoc
 
 
 def run(args, input=None):
@@ -81,7 +81,7 @@ def test_order_json_with_yes_and_rounding_note(sim, on_sim):
         ]
     )
     assert code == 0, err
-    data = json.loads(out)  # nothing but JSON on stdout
+    data = jdoc(out)  # nothing but JSON on stdout
     # The price goes on the wire in plain digits (40000.0 → 40000); the exchange echoes them.
     assert (data["amount"], data["price"], data["side"]) == ("0.1234", "40000", "sell")
     assert "amount 0.123456 -> 0.1234" in err
@@ -93,7 +93,7 @@ def test_market_order_waits_until_final(sim, on_sim):
         ["--json", "order", "tradex", "BTC/USD", "buy", "0.01", "--wait", "-y", *on_sim]
     )
     assert code == 0, err
-    assert json.loads(out)["status"] == "filled"
+    assert jdoc(out)["status"] == "filled"
 
 
 def test_wait_timeout_is_one_line_with_what_to_do(sim, on_sim):
@@ -113,14 +113,14 @@ def test_wait_timeout_is_one_line_with_what_to_do(sim, on_sim):
             *on_sim,
         ]
     )
-    assert code == 1
+    assert code == 7
     assert "still open after 0.2 s" in err and "xest order-status tradex" in err
     assert "Traceback" not in err
 
 
 def test_refused_order_is_one_line_error(sim, on_sim):
     code, _out, err = run(["order", "tradex", "BTC/USD", "buy", "0.0001", "-y", *on_sim])
-    assert code == 1 and err.strip().startswith("error:") and "minimum" in err
+    assert code == 5 and err.strip().startswith("error:") and "minimum" in err
     assert len(err.strip().splitlines()) == 1 and sim.hits["/private/order/new"] == 0
 
 
@@ -152,9 +152,9 @@ def test_cancel_and_order_status(sim, on_sim):
     code, out, err = run(["cancel", "tradex", "--client-id", "c2", *on_sim])
     assert code == 0 and f"order {stored['id']}: cancelled (0.2 filled)" in out
     code, out, err = run(["cancel", "tradex", stored["id"], *on_sim])
-    assert code == 1 and "already cancelled" in err and "nothing to cancel" in err
+    assert code == 5 and "already cancelled" in err and "nothing to cancel" in err
     code, out, err = run(["--json", "order-status", "tradex", "--client-id", "c2", *on_sim])
-    assert json.loads(out)["status"] == "cancelled"
+    assert jdoc(out)["status"] == "cancelled"
 
 
 def test_cancel_needs_exactly_one_id(on_sim):
@@ -202,7 +202,7 @@ def test_quote_accept_json(sim, on_sim):
         ]
     )
     assert code == 0, err
-    data = json.loads(out)
+    data = jdoc(out)
     assert data["quote"]["state"] == "executed" and data["order"]["status"] == "filled"
     assert Decimal(data["order"]["amount"]) == Decimal("0.1")
 
@@ -210,12 +210,13 @@ def test_quote_accept_json(sim, on_sim):
 def test_trading_with_sim_uses_the_demo_account(tx):
     code, out, err = run(["--sim", "--json", "order", "tradex", "BTC/USD", "buy", "0.01", "-y"])
     assert code == 0, err
-    assert json.loads(out)["status"] == "filled"
+    assert jdoc(out)["status"] == "filled"
 
 
 def test_trading_without_an_account_says_what_to_do(sim, tx):
     code, _out, err = run(["order", "tradex", "BTC/USD", "buy", "0.01", "-y", "--url", sim.url])
-    assert code == 1 and "needs API credentials" in err and "--account" in err
+    assert code == 3 and "needs an account" in err and "--account" in err
+    assert "key=" not in err and "<EXCHANGE>" not in err  # CLI words, no placeholder
 
 
 def test_bad_amount_is_a_usage_error(on_sim):
@@ -282,7 +283,7 @@ def test_accounts_side_by_side_from_the_config_file(sim, tx, monkeypatch, tmp_pa
     assert code == 0, err
     (bobs,) = [o for o in sim.orders.values() if o["owner"] == "bob-key"]
     code, out, err = run(["order-status", "tradex", bobs["id"], "--account", "alice", *url])
-    assert code == 1 and "no such order" in err
+    assert code == 6 and "no such order" in err
     code, out, err = run(["order-status", "tradex", bobs["id"], "--account", "bob", *url])
     assert code == 0 and bobs["id"] in out
     for secret in ("alice-secret-value", "bob-secret-value", "bob-key"):

@@ -59,7 +59,8 @@ def _open_sim(exchange: str, *, public: bool) -> Any:
             return xest.open(name, url=found.url, public=True, cache=not opts.no_cache)
         account, key, secret = found.credentials(opts.account)
         return xest.open(name, account, url=found.url, key=key, secret=secret, cache=False)
-    _say_ephemeral(name)
+    if not public:  # an account's orders and balances are what a later command would miss
+        _say_ephemeral(name)
     return xest.open(name, opts.account, sim=True, public=public, cache=not opts.no_cache)
 
 

@@ -2,8 +2,9 @@
 
 Both take several exchanges and read public data only (no account, no config file). One that
 cannot be reached gets its row (status ``unknown``, and in JSON an ``error`` object) instead of
-hiding the others, whether one exchange is named or several; the command then exits with the
-code of the first failure's kind (see :mod:`xest.cli.exits`).
+hiding the others; under ``--json`` this holds for one exchange too (the same document
+shape). The command then exits with the code of the first failure's kind (see
+:mod:`xest.cli.exits`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def status(exchanges: tuple[str, ...]) -> None:
             try:
                 st = client.status()
             except XestError as exc:
+                if len(exchanges) == 1 and not options().json:
+                    raise  # one exchange, for people: the usual one-line error
                 failures.append(exc)
                 rows.append(
                     {
@@ -107,6 +110,8 @@ def time_(exchanges: tuple[str, ...], samples: int) -> None:
                     estimate = client.exchange.sync_clock(max_error=0.010, readings=samples)
                 reading = client.exchange.last("time").value
             except XestError as exc:
+                if len(exchanges) == 1 and not options().json:
+                    raise  # one exchange, for people: the usual one-line error
                 failures.append(exc)
                 rows.append(
                     {

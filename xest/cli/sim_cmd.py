@@ -9,6 +9,7 @@ for the next. ``xest sim price|fill|maintenance|skew`` drive a running simulator
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -21,7 +22,7 @@ from typing import Any
 import click
 
 from xest.cli.options import AMOUNT, SIGNED, DefaultGroup, NumbersCommand, global_options, options
-from xest.cli.output import print_json, print_table
+from xest.cli.output import document, print_json, print_table
 
 _START_TIMEOUT = 20.0  # seconds for a background simulator to announce itself
 
@@ -92,7 +93,8 @@ def run(exchanges: tuple[str, ...], port: int) -> None:
         for name, server in servers.items():
             accounts = ", ".join(facade.demo_accounts(server)) or "none"
             if options().json:
-                print_json(_row(sim_state.find(name)), "sim_started")
+                # One line per simulator (JSON lines): a script reads it as it starts.
+                click.echo(json.dumps(document("sim_started", _row(sim_state.find(name)))))
             else:
                 click.echo(f"{name} simulator listening on {server.url}, demo accounts: {accounts}")
         if not options().json:

@@ -276,7 +276,7 @@ def _read_back(order: Any) -> Any:
 def _follow_hint(client: Any, order_id: str) -> str:
     """The command that follows an order, with the options that reach the same account."""
     opts = options()
-    words = ["xest"]
+    words = ["xest", "order-status", client.name, order_id, "--wait"]
     if opts.sim:
         words.append("--sim")
     if opts.url:
@@ -286,7 +286,7 @@ def _follow_hint(client: Any, order_id: str) -> str:
     credentials = client.connector.credentials
     if opts.account or (opts.sim and credentials is not None):
         words += ["--account", opts.account or credentials.account]
-    return " ".join([*words, "order-status", client.name, order_id, "--wait"])
+    return " ".join(words)
 
 
 def _wait(client: Any, order: Any, timeout: float) -> Any:

@@ -20,7 +20,7 @@ import click
 from xest.cli.clients import open_client
 from xest.cli.completion import complete_exchanges
 from xest.cli.options import global_options, options
-from xest.cli.output import _cell, format_table, to_jsonable
+from xest.cli.output import _cell, document, format_table, milliseconds
 
 _POLL_DEFAULT = 2.0  # seconds between market polls when polling (forced or as a fallback)
 _HOME, _CLEAR_LINE, _CLEAR_BELOW, _CLEAR_SCREEN = "\x1b[H", "\x1b[K", "\x1b[J", "\x1b[2J"
@@ -81,7 +81,7 @@ def watch(
     opts = options()
     tty = _isatty() and not opts.json
     interrupted = False
-    with open_client(exchange) as client:
+    with _open(exchange) as client:
         # The clock every 5 s too: on a coarse clock (Kraken) each reading halves the error.
         agent = client.exchange.configure(status_interval=poll or 5.0, time_interval=poll or 5.0)
         account = _account_agent(client, poll)
@@ -97,7 +97,10 @@ def watch(
                 account.start(wait=False)
             for market in markets:
                 market.start(wait=False)
-            _first_round(agent, account, *markets)
+            from xest.cli.progress import waiting
+
+            with waiting(f"the first readings from {client.name}", expected=10):
+                _first_round(agent, account, *markets)
             count = 0
             while True:
                 frame = _frame(client, agent, account)
@@ -120,9 +123,25 @@ def watch(
         click.echo("\nstopped", err=True)
 
 
+def _open(exchange: str) -> Any:
+    """The account's client when one is named or configured; otherwise (or when the default
+    account cannot be used: an unset key variable, a broken config) the public view, with a
+    note. An explicitly named account must work."""
+    from xest.errors import ConfigError
+
+    if options().account is not None:
+        return open_client(exchange)
+    try:
+        return open_client(exchange)
+    except ConfigError as exc:
+        if not options().json:
+            click.echo(f"note: watching public state only; the account: {exc}", err=True)
+        return open_client(exchange, public=True)
+
+
 def _show(frame: dict[str, Any], as_json: bool, tty: bool, *, first: bool) -> None:
     if as_json:
-        click.echo(json.dumps(to_jsonable(frame)))
+        click.echo(json.dumps(document("watch", frame)))
     elif tty:
         # Redraw in place (home, each line cleared to its end, then the rest of the screen)
         # rather than clear-then-draw, which flickers.
@@ -166,8 +185,8 @@ def _frame(client: Any, agent: Any, account: Any) -> dict[str, Any]:
         "stale": state.stale,
         "last_error": state.last_error,
         "server_time": state.server_time,
-        "error": None if state.error == float("inf") else state.error,
-        "offset": state.offset,
+        "error_ms": milliseconds(state.error),
+        "offset_ms": milliseconds(state.offset),
         "checked": state.checked,
     }
     if account is not None:
@@ -266,12 +285,12 @@ def _render(frame: dict[str, Any]) -> list[str]:
     lines.append(
         f"status       {status}  since {_cell(frame['since'])} ({_ago(frame['since'], now)})"
     )
-    if frame["error"] is None:
+    if frame["error_ms"] is None:
         lines.append("server time  unknown (no clock reading yet)")
     else:
         lines.append(
-            f"server time  {_cell(frame['server_time'])}  ± {frame['error'] * 1000:.1f} ms  "
-            f"(offset {frame['offset'] * 1000:+.1f} ms)"
+            f"server time  {_cell(frame['server_time'])}  ± {frame['error_ms']:.1f} ms  "
+            f"(offset {(frame['offset_ms'] or 0):+.1f} ms)"
         )
     lines.append(f"checked      {_ago(frame['checked'], now)}")
     if frame["last_error"]:
