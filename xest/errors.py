@@ -38,6 +38,7 @@ __all__ = [
     "StoreUnavailable",
     "UsageError",
     "XestError",
+    "missing_credentials",
 ]
 
 
@@ -243,3 +244,15 @@ class ErrorTable:
         cls, advice = self.classify(code)
         message = f"{said}: {advice}" if advice else said
         return cls(message, exchange=exchange or self.exchange, code=code, **extra)
+
+
+def missing_credentials(exchange: str, what: str = "this") -> AuthenticationError:
+    """The error for an operation that needs an account when none was given: it says, in the
+    command line's words, how to give one (the variables named for this exchange)."""
+    prefix = f"XEST_{exchange.upper().replace('-', '_')}"
+    return AuthenticationError(
+        f"{what} needs an account on {exchange}: pick one with --account NAME (see "
+        f"`xest accounts list`), or set {prefix}_KEY and {prefix}_SECRET",
+        exchange=exchange,
+        code="no_credentials",
+    )

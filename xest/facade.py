@@ -246,12 +246,7 @@ class Client:
         """The account agent; AuthenticationError saying what to do when there is none."""
         agent = self.account
         if agent is None:
-            raise errors.AuthenticationError(
-                f"this needs an account on {self.name}: pick one with --account NAME (see "
-                f"`xest accounts list`), or set {env_name(self.name, 'KEY')} and "
-                f"{env_name(self.name, 'SECRET')}",
-                exchange=self.name,
-            )
+            raise errors.missing_credentials(self.name)
         return agent
 
     def add_agent(self, agent: Any) -> Any:

@@ -168,7 +168,7 @@ def test_unmapped_4xx_is_an_exchange_error(sim):
 
 
 def test_signed_endpoint_needs_credentials(sim):
-    with pytest.raises(errors.AuthenticationError, match="needs API credentials"):
+    with pytest.raises(errors.AuthenticationError, match="needs an account"):
         make(sim).request(PRIVATE, signer=sign)
     assert sim.hits["/private"] == 0
 

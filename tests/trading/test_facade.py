@@ -33,7 +33,7 @@ def test_client_trades_through_its_account(tx):
 def test_trading_without_credentials_says_what_to_do(tx, sim):
     with xest.open("tradex", url=sim.url) as client:
         assert client.account is None
-        with pytest.raises(errors.AuthenticationError, match="needs API credentials"):
+        with pytest.raises(errors.AuthenticationError, match="needs an account"):
             client.place_order("BTC/USD", "buy", "market", "1")
         with pytest.raises(errors.AuthenticationError):
             client.quote("BTC/USD", "buy", "1")

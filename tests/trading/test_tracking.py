@@ -158,7 +158,7 @@ def test_an_account_needs_credentials(connector):
     from xest.agents.account import AccountAgent
 
     connector.credentials = None
-    with pytest.raises(errors.AuthenticationError, match="needs API credentials"):
+    with pytest.raises(errors.AuthenticationError, match="needs an account"):
         AccountAgent(connector)
 
 

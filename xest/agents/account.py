@@ -92,12 +92,7 @@ class AccountAgent(Trader, Agent):
     ) -> None:
         credentials = connector.credentials
         if credentials is None:
-            raise errors.AuthenticationError(
-                f"an account needs API credentials for {connector.exchange}: configure an "
-                "account (see `xest accounts list`), set XEST_<EXCHANGE>_KEY and _SECRET, or "
-                "pass key= and secret=",
-                exchange=connector.exchange,
-            )
+            raise errors.missing_credentials(connector.exchange, "the account agent")
         self.account = credentials.account or "default"
         super().__init__(
             f"{connector.exchange}:{self.account}",

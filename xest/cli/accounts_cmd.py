@@ -43,9 +43,11 @@ def list_accounts(exchange: str | None) -> None:
         return
     if not rows:
         path = accounts.config_path()
+        example = exchange or next(iter(sorted(registry.connectors())), "kraken")
         click.echo(
             f"no accounts: add [accounts.NAME] with exchange, key_env and secret_env to {path}, "
-            "or set XEST_<EXCHANGE>_KEY and XEST_<EXCHANGE>_SECRET"
+            f"or set {accounts.env_name(example, 'KEY')} and "
+            f"{accounts.env_name(example, 'SECRET')} (any exchange: XEST_NAME_KEY, _SECRET)"
         )
         return
     print_table(

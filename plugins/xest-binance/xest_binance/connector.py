@@ -115,11 +115,7 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
 
     def _need_credentials(self, operation: str) -> None:
         if self.credentials is None:
-            raise errors.AuthenticationError(
-                f"{operation}() needs API credentials: configure a Binance account "
-                "(see `xest accounts list`) or pass key= and secret=",
-                exchange=self.exchange,
-            )
+            raise errors.missing_credentials(self.exchange, operation.replace("_", " "))
 
     # -- exchange ---------------------------------------------------------------------------------
 

@@ -96,7 +96,7 @@ TABLE = errors.ErrorTable(
         (
             "EOrder:Insufficient funds",
             errors.InsufficientFunds,
-            "the account does not hold enough for this order; check `xest balances kraken`",
+            "the account does not hold enough for this order; check `xest balance kraken`",
         ),
         (
             "EOrder:Insufficient margin",
