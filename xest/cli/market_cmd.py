@@ -134,6 +134,9 @@ def book(exchange: str, symbol: str, depth: int) -> None:
         click.echo(f"spread {spread} ({order_book.symbol})", err=True)
 
 
+_DATES = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
+
+
 @click.command("candles")
 @click.argument("exchange", shell_complete=complete_exchanges)
 @click.argument("symbol", callback=unified, shell_complete=complete_symbols)
@@ -141,7 +144,7 @@ def book(exchange: str, symbol: str, depth: int) -> None:
 @click.option("--limit", type=click.IntRange(min=1), help="At most N candles (the latest).")
 @click.option(
     "--since",
-    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+    type=_DATES,
     help="Start at this UTC time.",
 )
 @global_options
@@ -155,6 +158,8 @@ def candles(
         found = client.candles(
             symbol, interval, since.replace(tzinfo=UTC) if since else None, limit
         )
+    if limit is not None:
+        _shortfall(client.name, "candles", len(found), limit)
     if options().json:
         print_json(found, "candles")
         return
@@ -168,13 +173,17 @@ def candles(
 @click.argument("exchange", shell_complete=complete_exchanges)
 @click.argument("symbol", callback=unified, shell_complete=complete_symbols)
 @click.option("--limit", type=click.IntRange(min=1), help="At most N trades (the latest).")
+@click.option("--since", type=_DATES, help="Trades from this UTC time on (the first N).")
 @global_options
-def trades(exchange: str, symbol: str, limit: int | None) -> None:
+def trades(exchange: str, symbol: str, limit: int | None, since: datetime | None) -> None:
     """Show SYMBOL's recent public trades, oldest first."""
+    from datetime import UTC
+
     with open_client(exchange, public=True) as client:
-        found = client.trades(symbol, limit=limit)
+        found = client.trades(symbol, since.replace(tzinfo=UTC) if since else None, limit)
     if limit is not None:
-        found = found[-limit:]
+        found = found[:limit] if since else found[-limit:]
+        _shortfall(client.name, "trades", len(found), limit)
     if options().json:
         print_json(found, "trades")
         return
@@ -182,6 +191,17 @@ def trades(exchange: str, symbol: str, limit: int | None) -> None:
         ["time", "side", "price", "amount", "id"],
         [[t.timestamp, t.side, t.price, t.amount, t.id or None] for t in found],
     )
+
+
+def _shortfall(exchange: str, what: str, got: int, limit: int) -> None:
+    """Fewer rows than asked for is said, never silent (Kraken keeps the latest 720 candles
+    of an interval; public trades page forward only, from --since)."""
+    if got < limit:
+        click.echo(
+            f"note: {got} {what} of the {limit} asked for: {exchange} has no more for this "
+            "request (exchanges keep a limited history; --since reads forward from a time)",
+            err=True,
+        )
 
 
 def register(cli: click.Group) -> None:

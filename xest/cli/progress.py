@@ -1,6 +1,6 @@
 """Visible waiting: a wait longer than a second (a rate limit, ``--wait``, a clock sync) says
-what it waits for on stderr. Shown on a terminal; silent with ``--json`` or when stderr is not
-a terminal, unless ``--progress`` asks for it."""
+what it waits for on stderr, and a read of several pages says how far it got. Shown on a
+terminal; silent with ``--json`` or when stderr is not a terminal, unless ``--progress``."""
 
 from __future__ import annotations
 
@@ -66,6 +66,18 @@ class _RateLimitWaits(logging.Handler):
             pass
 
 
+class _Pages(logging.Handler):
+    """Long reads (several pages) say how far they got, one line per page from the second."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            exchange, what, page, rows = record.args[:4]  # type: ignore[index,misc]
+            if int(page) >= 2:
+                say(f"{exchange}: reading {what}, page {page}, {rows} so far...")
+        except Exception:
+            pass
+
+
 _installed = False
 
 
@@ -75,8 +87,8 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    logger = logging.getLogger("xest.http")
-    handler = _RateLimitWaits(logging.INFO)
-    logger.addHandler(handler)
-    if logger.level == logging.NOTSET or logger.level > logging.INFO:
-        logger.setLevel(logging.INFO)
+    for name, handler in (("xest.http", _RateLimitWaits), ("xest.paging", _Pages)):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler(logging.INFO))
+        if logger.level == logging.NOTSET or logger.level > logging.INFO:
+            logger.setLevel(logging.INFO)

@@ -33,6 +33,7 @@ from xest.models import (
     Status,
     Ticker,
 )
+from xest.paging import collect
 from xest_binance import endpoints as ep
 from xest_binance import parse
 from xest_binance.errors import error_for
@@ -48,12 +49,15 @@ KLINE_INTERVALS = ("1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h",
 # fmt: on
 
 
+KLINES_PAGE = 1000  # candles per /api/v3/klines answer, at most
+
+
 class BinanceConnector(AccountOperations, ConvertOperations, Connector):
     exchange = "binance"
     default_url = "https://api.binance.com"
     # Binance's spot test network: its own keys, the same REST dialect (Binance's docs,
     # "Spot Test Network").
-    testnet_url = "https://testnet.binance.vision"
+    testnet_url = TESTNET_URL
     capabilities = frozenset(OPERATIONS)  # every operation xest defines
     rate_limits = ep.RATE_LIMITS
     time_resolution = timedelta(milliseconds=1)
@@ -181,10 +185,40 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
         params: dict[str, Any] = {"symbol": m.id, "interval": interval}
         if since is not None:
             params["startTime"] = parse.to_ms(since)
-        if limit is not None:
-            params["limit"] = min(limit, 1000)
-        rows = self.request(ep.KLINES, params)
-        return [parse.candle(m.symbol, interval, row) for row in rows]
+        if limit is None or limit <= KLINES_PAGE:
+            if limit is not None:
+                params["limit"] = max(1, int(limit))
+            rows = self.request(ep.KLINES, params)
+            return [parse.candle(m.symbol, interval, row) for row in rows]
+        return self._candle_pages(m, interval, params, int(limit), forward=since is not None)
+
+    def _candle_pages(
+        self, m: Market, interval: str, params: dict[str, Any], limit: int, *, forward: bool
+    ) -> list[Candle]:
+        """More candles than one answer holds: forward from ``startTime``, else backward from
+        now (each page ends just before the oldest candle read)."""
+
+        def page(cursor: int | None) -> tuple[list[Candle], int | None]:
+            asked = dict(params, limit=KLINES_PAGE)
+            if cursor is not None:
+                asked["startTime" if forward else "endTime"] = cursor
+            found = [parse.candle(m.symbol, interval, r) for r in self.request(ep.KLINES, asked)]
+            if len(found) < KLINES_PAGE:
+                return found, None
+            edge = found[-1] if forward else found[0]
+            ms = parse.to_ms(edge.open_time)
+            return (found if forward else found[::-1]), (ms + 1 if forward else ms - 1)
+
+        rows = collect(
+            page,
+            first=params.get("startTime"),
+            want=limit,
+            key=lambda c: c.open_time,
+            exchange=self.exchange,
+            what="candles",
+        )
+        rows = sorted(rows, key=lambda c: c.open_time)
+        return rows[:limit] if forward else rows[-limit:]
 
     def trades(
         self, symbol: str, since: datetime | None = None, limit: int | None = None

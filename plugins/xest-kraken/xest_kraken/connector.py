@@ -29,6 +29,7 @@ from xest.models import (
     Ticker,
     TimeInForce,
 )
+from xest.paging import collect
 from xest_kraken import endpoints as ep
 from xest_kraken import parse, quotes, signing
 from xest_kraken.errors import check_payload
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
     from xest.http.transport import Transport
 
 log = logging.getLogger("xest.kraken")
+
+
+TRADES_PAGE = 1000  # trades per Trades answer, at most
 
 
 def _limited(rows: list, since: datetime | None, limit: int | None) -> list:
@@ -173,10 +177,32 @@ class KrakenConnector(KrakenTrading, Connector):
         self, symbol: str, since: datetime | None = None, limit: int | None = None
     ) -> list[PublicTrade]:
         m = self.market(symbol)
+        if since is not None and limit is not None and limit > TRADES_PAGE:
+            return self._trade_pages(m, since, limit)
         params = {"pair": m.id, "since": unix(since), "count": limit}
         rows = self._only(self._result(ep.TRADES, params), m)
         found = parse.public_trades(m, rows)
         return _limited(found, since, limit)
+
+    def _trade_pages(self, m: Market, since: datetime, limit: int) -> list[PublicTrade]:
+        """More trades than one answer holds, forward from ``since`` with Kraken's ``last``
+        cursor (Kraken pages forward only: without ``since`` the latest 1000 are all)."""
+
+        def page(cursor: Any) -> tuple[list[PublicTrade], Any]:
+            result = self._result(ep.TRADES, {"pair": m.id, "since": cursor, "count": TRADES_PAGE})
+            found = parse.public_trades(m, self._only(result, m))
+            following = result.get("last")
+            return found, (following if len(found) >= TRADES_PAGE else None)
+
+        rows = collect(
+            page,
+            first=unix(since),
+            want=limit,
+            key=lambda t: (t.id, t.timestamp, t.price, t.amount),
+            exchange=self.exchange,
+            what="trades",
+        )
+        return rows[:limit]
 
     def _only(self, result: dict[str, Any], m: Market) -> Any:
         """The one pair entry of a single-pair answer (next to cursors such as ``last``)."""

@@ -100,6 +100,13 @@ class KrakenTrading(_Host):
         for _ in range(MAX_PAGES):
             result = self._result(endpoint, {**params, "ofs": len(rows) or None})
             page = result.get(key) or {}
+            if page and not set(page) - set(rows):
+                # The offset moved but the page repeats rows: looping would never end.
+                raise errors.BadResponse(
+                    f"paging {key} did not advance at offset {len(rows)}; stopped",
+                    exchange=self.exchange,
+                    code="pager_stuck",
+                )
             rows.update(page)
             if not page or len(rows) >= int(result.get("count", 0)):
                 break
