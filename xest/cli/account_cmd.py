@@ -111,8 +111,8 @@ def my_trades(exchange: str, symbol: str | None, since: datetime | None, limit: 
         found = client.my_trades(symbol, since.replace(tzinfo=UTC) if since else None, limit)
         label = account_label(client)
     found = sorted(found, key=lambda t: t.timestamp)
-    if limit is not None:
-        found = found[-limit:]
+    if limit is not None:  # from --since: the first N; else the latest N
+        found = found[:limit] if since else found[-limit:]
     if options().json:
         print_json(found, "my_trades")
         return

@@ -18,12 +18,14 @@ from xest.models import (
     TimeInForce,
     Trade,
 )
+from xest.paging import collect
 from xest_binance import endpoints as ep
 from xest_binance import parse
 from xest_binance.markets import check_order
 
 # Without a symbol, per-symbol histories scan at most this many markets (20 weight each).
 MAX_SCAN = 20
+HISTORY_PAGE = 1000  # rows per allOrders / myTrades answer, at most
 _CLIENT_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
 
 
@@ -62,11 +64,43 @@ class AccountOperations(_Host):
         self._need_credentials("closed_orders")
         orders: list[Order] = []
         for m in self._symbols_for(symbol, "closed_orders"):
-            params: dict[str, Any] = {"symbol": m.id}
-            if since is not None:
+            params: dict[str, Any] = {"symbol": m.id, "limit": HISTORY_PAGE}
+            if since is None:  # the latest page: Binance pages forward only, from a time or id
+                rows = self.request(ep.ALL_ORDERS, params)
+            else:
                 params["startTime"] = parse.to_ms(since)
-            orders += [parse.order(m.symbol, row) for row in self.request(ep.ALL_ORDERS, params)]
+                rows = self._history(ep.ALL_ORDERS, params, "orderId", "orderId", None, m)
+            orders += [parse.order(m.symbol, row) for row in rows]
         return sorted((o for o in orders if o.is_final), key=_created)
+
+    def _history(
+        self,
+        endpoint: Any,
+        params: dict[str, Any],
+        cursor: str,
+        field: str,
+        want: int | None,
+        m: Any,
+    ) -> list[dict]:
+        """A history list read forward page after page: the first page from ``params``
+        (``startTime``), the next from the id after the last row's (``cursor``)."""
+
+        def page(after: int | None) -> tuple[list[dict], int | None]:
+            asked = dict(params) if after is None else {"symbol": m.id, cursor: after}
+            asked["limit"] = HISTORY_PAGE
+            rows = self.request(endpoint, asked)
+            full = len(rows) >= HISTORY_PAGE
+            return rows, (int(rows[-1][field]) + 1 if full and rows else None)
+
+        rows = collect(
+            page,
+            first=None,
+            want=want,
+            key=lambda row: row[field],
+            exchange=self.exchange,
+            what=f"{m.symbol} {endpoint.name}",
+        )
+        return rows if want is None else rows[:want]
 
     def order(
         self,
@@ -119,8 +153,12 @@ class AccountOperations(_Host):
             if since is not None:
                 params["startTime"] = parse.to_ms(since)
             if limit is not None:
-                params["limit"] = max(1, min(int(limit), 1000))
-            trades += [parse.trade(m.symbol, row) for row in self.request(ep.MY_TRADES, params)]
+                params["limit"] = max(1, min(int(limit), HISTORY_PAGE))
+            if since is not None and (limit is None or limit > HISTORY_PAGE):
+                rows = self._history(ep.MY_TRADES, params, "fromId", "id", limit, m)
+            else:  # the latest (Binance pages forward only, from a time or an id)
+                rows = self.request(ep.MY_TRADES, params)
+            trades += [parse.trade(m.symbol, row) for row in rows]
         trades.sort(key=lambda t: t.timestamp)
         return trades[-limit:] if limit else trades
 

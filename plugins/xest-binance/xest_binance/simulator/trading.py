@@ -347,17 +347,30 @@ class Exchange:
         ]
 
     def all_orders(self, account: Account, params: dict[str, str]) -> list[dict]:
+        """Binance's allOrders: from ``orderId`` on (else ``startTime``, else the latest),
+        at most ``limit`` (500 by default, 1000 at most)."""
         m = self.market(params.get("symbol"))
-        start = int(params.get("startTime") or 0)
-        return [o for o in self._of(account) if o["symbol"] == m.symbol and o["time"] >= start]
+        rows = [o for o in self._of(account) if o["symbol"] == m.symbol]
+        return _window(rows, params, "orderId", "orderId")
 
     def my_trades(self, account: Account, params: dict[str, str]) -> list[dict]:
+        """Binance's myTrades: from ``fromId`` on (else ``startTime``, else the latest)."""
         m = self.market(params.get("symbol"))
-        start = int(params.get("startTime") or 0)
-        limit = int(params.get("limit") or 500)
         rows = [
             {k: v for k, v in t.items() if k != "_key"}
             for t in self.trades
-            if t["_key"] == account.key and t["symbol"] == m.symbol and t["time"] >= start
+            if t["_key"] == account.key and t["symbol"] == m.symbol
         ]
-        return rows[:limit]
+        return _window(rows, params, "fromId", "id")
+
+
+def _window(rows: list[dict], params: dict[str, str], cursor: str, field: str) -> list[dict]:
+    """The rows a Binance history list answers: ``cursor`` (an id) or ``startTime`` pick the
+    first, oldest first; without either, the latest ``limit``."""
+    limit = max(1, min(int(params.get("limit") or 500), 1000))
+    rows = sorted(rows, key=lambda r: int(r[field]))
+    if params.get(cursor):
+        return [r for r in rows if int(r[field]) >= int(params[cursor])][:limit]
+    if params.get("startTime"):
+        return [r for r in rows if r["time"] >= int(params["startTime"])][:limit]
+    return rows[-limit:]
