@@ -166,7 +166,7 @@ def test_facade_sim_without_account_uses_demo_credentials(monkeypatch):
     monkeypatch.setenv("XEST_KRAKEN_KEY", "real-key-not-for-the-sim")
     monkeypatch.setenv("XEST_KRAKEN_SECRET", "real-secret-not-for-the-sim")
     with xest.open("kraken", sim=True) as client:
-        assert client.connector.credentials.account == "demo"
+        assert client.connector.credentials.account == "alice"  # the first demo account
 
 
 def test_unknown_account_with_sim_stops_the_simulator(monkeypatch):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from xest.schemas import parse as jdoc
 from xest.testing.server import LoopbackServer, route
 
 GOOD = """
@@ -90,7 +90,7 @@ def xest_cli(site: Path, *args: str, plugins: str | None = None) -> subprocess.C
 def listed(site: Path, plugins: str | None = None) -> dict[str, dict]:
     result = xest_cli(site, "plugins", "list", "--json", plugins=plugins)
     assert result.returncode == 0, result.stderr
-    return {row["distribution"]: row for row in json.loads(result.stdout)}
+    return {row["distribution"]: row for row in jdoc(result.stdout)}
 
 
 def test_good_plugin_is_listed_with_version_hooks_and_capabilities(site):
@@ -197,7 +197,7 @@ def test_status_still_works_next_to_a_broken_plugin(site):
     with KrakenStatusOnly() as server:
         result = xest_cli(site, "status", "kraken", "--url", server.url, "--json", "--no-cache")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)[0]["status"] == "online"
+    assert jdoc(result.stdout)[0]["status"] == "online"
 
 
 def test_xest_plugins_selects_distributions(site):

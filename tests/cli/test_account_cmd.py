@@ -59,7 +59,11 @@ def test_default_account_from_the_environment(xest_cli, sim, fake, monkeypatch):
 def test_no_credentials_is_a_clear_error(xest_cli, sim):
     result = xest_cli("balance", "fakex", "--url", sim.url)
     assert result.code == 3
-    assert result.err.startswith("error: ") and "credentials" in result.err
+    assert (
+        result.err.startswith("error: ")
+        and "needs an account" in result.err
+        and "XEST_FAKEX_KEY" in result.err
+    )
     assert len(result.err.strip().splitlines()) == 1
 
 

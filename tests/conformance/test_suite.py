@@ -147,13 +147,13 @@ def test_cli_exit_code_and_one_line_error_for_a_failing_connector(broken_env, tm
 
 def test_cli_needs_names_or_all(tmp_path):
     done = run([str(XEST), "conformance"], tmp_path)
-    assert done.returncode == 1
+    assert done.returncode == 2  # usage
     assert done.stderr == "error: name the connectors to check, or give --all (not both)\n"
 
 
 def test_cli_unknown_connector(tmp_path):
     done = run([str(XEST), "conformance", "nope"], tmp_path)
-    assert done.returncode == 1
+    assert done.returncode == 6  # not found
     assert done.stderr.startswith("error: no connector for 'nope'")
     assert "Traceback" not in done.stderr
 

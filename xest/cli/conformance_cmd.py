@@ -42,7 +42,7 @@ def conformance(
     from xest import errors, registry
 
     if every == bool(exchanges):
-        raise errors.ConfigError("name the connectors to check, or give --all (not both)")
+        raise errors.UsageError("name the connectors to check, or give --all (not both)")
     names = [registry.connector_class(name).exchange for name in exchanges]
     names = names or sorted(registry.connectors())
     try:
