@@ -275,8 +275,21 @@ DOCS = {
             "properties": {"exchange": STR, "action": STR},
         },
     ),
-    "cache_info": ("The response cache (`xest cache info`)", {"type": "object"}),
-    "cache_clear": ("The response cache emptied (`xest cache clear`)", {"type": "object"}),
+    "cache_info": (
+        "The response cache (`xest cache info`)",
+        obj(
+            {
+                "location": STR,
+                "entries": {"type": "integer"},
+                "size_bytes": {"type": "integer"},
+                "restrictions": arr({"type": "object"}),
+            }
+        ),
+    ),
+    "cache_clear": (
+        "The response cache emptied (`xest cache clear`)",
+        obj({"location": STR, "removed": {"type": "integer"}}),
+    ),
 }
 for kind, (title, data) in DOCS.items():
     schema = {

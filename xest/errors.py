@@ -246,7 +246,7 @@ class ErrorTable:
         return cls(message, exchange=exchange or self.exchange, code=code, **extra)
 
 
-def missing_credentials(exchange: str, what: str = "this") -> AuthenticationError:
+def missing_credentials(exchange: str, what: str = "this request") -> AuthenticationError:
     """The error for an operation that needs an account when none was given: it says, in the
     command line's words, how to give one (the variables named for this exchange)."""
     prefix = f"XEST_{exchange.upper().replace('-', '_')}"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from httpsupport import STATUS, TIME
 
@@ -11,6 +9,7 @@ from xest import errors
 from xest.cli import main
 from xest.http import Transport
 from xest.http.storage import cache_dir
+from xest.schemas import parse as jdoc
 from xest.testing.server import Fault
 
 
@@ -23,7 +22,7 @@ def test_info_shows_location_entries_and_size(sim, capsys):
     t = Transport("echo", sim.url)
     t.request(STATUS, {"a": "1"})
     t.request(STATUS, {"a": "2"})
-    data = json.loads(run(capsys, "cache", "info", "--json"))
+    data = jdoc(run(capsys, "cache", "info", "--json"))
     assert data["location"] == str(cache_dir() / "responses")
     assert data["entries"] == 2 and data["size_bytes"] > 0
     assert data["restrictions"] == []
@@ -35,7 +34,7 @@ def test_clear_removes_answers_and_the_next_read_goes_remote(sim, capsys):
     t = Transport("echo", sim.url)
     t.request(STATUS)
     assert "removed 1 cached answer from" in run(capsys, "cache", "clear")
-    assert json.loads(run(capsys, "--json", "cache", "info"))["entries"] == 0
+    assert jdoc(run(capsys, "--json", "cache", "info"))["entries"] == 0
     assert not t.request(STATUS).from_cache
     assert sim.hits["/status"] == 2
 

@@ -36,7 +36,8 @@ def info() -> None:
                 "restrictions": [
                     {**r, "until": datetime.fromtimestamp(r["until"], UTC)} for r in restrictions
                 ],
-            }
+            },
+            "cache_info",
         )
         return
     print_table(
@@ -68,7 +69,8 @@ def clear() -> None:
                 "location": str(location),
                 "removed": removed,
                 "lifted": [{**r, "until": datetime.fromtimestamp(r["until"], UTC)} for r in lifted],
-            }
+            },
+            "cache_clear",
         )
         return
     click.echo(f"removed {removed} cached answer{'s' if removed != 1 else ''} from {location}")

@@ -159,7 +159,7 @@ class Transport:
         prepared = self._prepare(endpoint, params)
         if endpoint.signed:
             if credentials is None:
-                raise errors.missing_credentials(self.exchange, endpoint.name)
+                raise errors.missing_credentials(self.exchange)
             if signer is None:
                 raise errors.NotSupported(f"no signer for {endpoint.name}", exchange=self.exchange)
         if endpoint.cacheable and self.cache_enabled and cache is not False:
