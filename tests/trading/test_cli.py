@@ -127,6 +127,10 @@ def test_refused_order_is_one_line_error(sim, on_sim):
 def test_validate_places_nothing(sim, on_sim):
     code, out, _err = run(["order", "tradex", "BTC/USD", "buy", "0.01", "--validate", *on_sim])
     assert code == 0 and "nothing was placed" in out and sim.placed == 0
+    code, out, _err = run(
+        ["--json", "order", "tradex", "BTC/USD", "buy", "0.01", "--validate", *on_sim]
+    )
+    assert code == 0 and jdoc(out)["valid"] is True and sim.placed == 0
 
 
 def test_cancel_and_order_status(sim, on_sim):
