@@ -248,8 +248,7 @@ def test_amounts_in_exponent_notation_become_plain():
 # -- visible waiting -------------------------------------------------------------------------------
 
 
-def test_long_waits_say_what_they_wait_for(xest_cli, capsys, monkeypatch):
-    import logging
+def test_long_waits_say_what_they_wait_for(xest_cli, capsys, monkeypatch, tmp_path):
     import time
 
     from xest.cli import progress
@@ -266,12 +265,24 @@ def test_long_waits_say_what_they_wait_for(xest_cli, capsys, monkeypatch):
     with progress.waiting("order 42 to be final", expected=30):
         time.sleep(0.3)
     progress.install()
-    logging.getLogger("xest.http").info(
-        "%s: waiting %.3f s for %s (shared by every xest process)", "kraken", 2.5, "the counter"
+    # The real limiter, on a fake clock: a full counter makes the next call wait 4 s.
+    from xest.http.endpoint import DecayingCounter
+    from xest.http.limiter import RateLimiter
+
+    now = [1000.0]
+    limiter = RateLimiter(
+        "kraken",
+        "api.example",
+        {"calls": DecayingCounter(maximum=2, decay=0.5)},
+        directory=tmp_path,
+        clock=lambda: now[0],
+        sleep=lambda seconds: now.__setitem__(0, now[0] + seconds),
     )
+    limiter.acquire("calls", 2, max_wait=10)
+    assert limiter.acquire("calls", 2, max_wait=10) == pytest.approx(4, abs=0.1)
     err = capsys.readouterr().err
     assert "waiting: order 42 to be final (up to 30 s)" in err
-    assert "kraken: waiting 2.5 s for the rate limit (the counter)" in err
+    assert "kraken: waiting 4.0 s for the rate limit" in err
     Ctx.obj = Options(json=True)
     with progress.waiting("silent", expected=30):
         time.sleep(0.2)
