@@ -55,10 +55,15 @@ def _open_sim(exchange: str, *, public: bool) -> Any:
     opts = options()
     found = sim_state.find(name)
     if found is not None:
+        streams = found.stream_urls or None  # its websockets too, when it serves them
         if public:
-            return xest.open(name, url=found.url, public=True, cache=not opts.no_cache)
+            return xest.open(
+                name, url=found.url, public=True, cache=not opts.no_cache, stream_urls=streams
+            )
         account, key, secret = found.credentials(opts.account)
-        return xest.open(name, account, url=found.url, key=key, secret=secret, cache=False)
+        return xest.open(
+            name, account, url=found.url, key=key, secret=secret, cache=False, stream_urls=streams
+        )
     if not public:  # an account's orders and balances are what a later command would miss
         _say_ephemeral(name)
     return xest.open(name, opts.account, sim=True, public=public, cache=not opts.no_cache)

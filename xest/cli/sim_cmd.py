@@ -86,7 +86,8 @@ def run(exchanges: tuple[str, ...], port: int) -> None:
     token = secrets.token_urlsafe(24)
     control = ControlServer(servers, token).start()
     for name, server in servers.items():
-        sim_state.write(name, server.url, control.url, token, facade.demo_accounts(server))
+        streams = server.stream_urls() if hasattr(server, "stream_urls") else None
+        sim_state.write(name, server.url, control.url, token, facade.demo_accounts(server), streams)
     # A TERM (`xest sim stop`, a service manager) stops it as cleanly as Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

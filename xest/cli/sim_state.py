@@ -27,6 +27,7 @@ class RunningSim:
     control_url: str
     started: float
     accounts: tuple[str, ...]
+    stream_urls: dict[str, str] = attrs.field(eq=False)
     _keys: dict[str, tuple[str, str]] = attrs.field(eq=False)
     token: str = attrs.field(eq=False)
 
@@ -63,6 +64,7 @@ def write(
     control_url: str,
     token: str,
     keys: dict[str, tuple[str, str]],
+    stream_urls: dict[str, str] | None = None,
 ) -> None:
     """Announce this process's simulator of ``exchange`` (keys first, in a 0600 file)."""
     state, secret_file = _paths(exchange)
@@ -74,6 +76,7 @@ def write(
         "control_url": control_url,
         "started": time.time(),
         "accounts": list(keys),
+        "stream_urls": dict(stream_urls or {}),  # its websocket endpoints, when it serves any
     }
     tmp = state.with_suffix(".tmp")
     tmp.write_text(json.dumps(public))
@@ -138,6 +141,7 @@ def find(exchange: str) -> RunningSim | None:
         control_url=public["control_url"],
         started=float(public.get("started", 0)),
         accounts=tuple(public.get("accounts", ())),
+        stream_urls=dict(public.get("stream_urls") or {}),
         keys={k: (v[0], v[1]) for k, v in private.get("accounts", {}).items()},
         token=private.get("token", ""),
     )
