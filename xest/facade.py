@@ -108,7 +108,7 @@ def open(
 
 def testnet_url(cls: type[Connector]) -> str:
     """The exchange's test network base URL; ConfigError when it has none."""
-    found = getattr(cls, "testnet_url", None)
+    found: str | None = getattr(cls, "testnet_url", None)
     if not found:
         raise errors.ConfigError(
             f"{cls.exchange} has no public test network; use the simulator (--sim, or "

@@ -10,6 +10,7 @@ shape). The command then exits with the code of the first failure's kind (see
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -71,7 +72,7 @@ def _error(exc: BaseException) -> dict[str, Any]:
     return error_object(exc)
 
 
-def _exit_for(failures: list[BaseException]) -> None:
+def _exit_for(failures: Sequence[BaseException]) -> None:
     """Exit with the first failure's code; the rows already say what failed."""
     if failures:
         from xest.cli.exits import code_for
