@@ -70,8 +70,8 @@ def _resolve(words: list[str]) -> str | None:
     command: click.Command = cli
     path = ["xest"]
     for word in words:
-        if word.startswith("-") or "{" in word or word.isupper():
-            continue  # options, placeholders (EXCHANGE, {}), values
+        if word.startswith("-") or "{" in word or word.isupper() or set(word) <= {"."}:
+            continue  # options, placeholders (EXCHANGE, {}, ...), values
         if not isinstance(command, click.Group):
             return None
         sub = command.get_command(ctx, word)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from xest_binance import account
+from xest_binance import trading
 from xest_binance.simulator import BinanceSimulator
 
 import xest
@@ -13,7 +13,7 @@ import xest
 
 @pytest.fixture
 def conn(monkeypatch):
-    monkeypatch.setattr(account, "HISTORY_PAGE", 3)  # pages of 3 rows: a few orders suffice
+    monkeypatch.setattr(trading, "HISTORY_PAGE", 3)  # pages of 3 rows: a few orders suffice
     with BinanceSimulator() as sim:
         key, secret = sim.demo_credentials()
         with xest.open("binance", url=sim.url, key=key, secret=secret, cache=False) as client:
