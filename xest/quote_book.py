@@ -1,9 +1,9 @@
-"""Quotes shared by every process on the machine: the quotes a process asked for (so another
-can accept one by id) and the ids already executed (so no process executes one twice).
+"""The quotes a process asked for, kept so that another process on the machine can accept
+one by id (``xest quote accept EXCHANGE QUOTE_ID``). Which quotes were already sent for
+execution is the store's business (``store.executed_quotes``), not this module's.
 
-Files under the xest home (``quotes/``), next to the cache: an executed id is a file created
-with ``O_EXCL``, which exactly one process can do. Nothing secret is written: accounts are
-named by a hash of their API key, quotes hold what the exchange offered (id, symbol, side,
+Files under the xest home (``quotes/``), next to the cache. Nothing secret is written: accounts
+are named by a hash of their API key, quotes hold what the exchange offered (id, symbol, side,
 amount, price, expiry).
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from xest import errors
 from xest.models import Quote
 
-__all__ = ["claim", "recall", "remember"]
+__all__ = ["recall", "remember"]
 
 
 def _dir(exchange: str, key: str | None, *parts: str) -> Path:
@@ -74,21 +74,3 @@ def recall(exchange: str, key: str | None, quote_id: str) -> Quote | None:
             datetime.fromisoformat(record["created_at"]) if record.get("created_at") else None
         ),
     )
-
-
-def claim(exchange: str, key: str | None, quote_id: str) -> None:
-    """Mark ``quote_id`` executed, machine-wide, before its acceptance is sent;
-    QuoteAlreadyExecuted when some process (this one included) already did."""
-    path = _dir(exchange, key, "executed") / _name(quote_id)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise errors.QuoteAlreadyExecuted(
-            f"quote {quote_id} was already accepted (by this or another process); "
-            "a quote executes at most once: ask for a new one",
-            exchange=exchange,
-        ) from None
-    except OSError:
-        return  # an unwritable home must not block trading; the in-process check still holds
-    with os.fdopen(fd, "w") as f:
-        f.write(str(os.getpid()))

@@ -247,13 +247,20 @@ class Trader:
         return credentials.key if credentials is not None else None
 
     def _claim(self, live: LiveQuote) -> None:
-        """Mark the quote executed machine-wide before its first acceptance is sent: another
-        process is then refused locally. This process's own retries (a lost answer, a second
-        thread) go on to the live quote, which knows its state."""
-        claimed = self.__dict__.setdefault("_claimed_quotes", set())
-        if live.id not in claimed and live.state is QuoteState.OPEN and not live.uncertain:
-            quote_book.claim(self.exchange, self._api_key(), live.id)
-            claimed.add(live.id)
+        """Refuse locally, before anything is sent, a quote another process already sent for
+        execution (the store's claims; this process's own claim lets its retries through)."""
+        claims = self._quote_claims()
+        if (
+            claims is not None
+            and live.state is QuoteState.OPEN
+            and claims.claimed(live.id)
+            and not claims.claim(live.id)  # claimed, and not by this process
+        ):
+            raise errors.QuoteAlreadyExecuted(
+                f"quote {live.id} was already accepted by another xest process sharing this "
+                "API key; a quote executes at most once: ask for a new one",
+                exchange=self.exchange,
+            )
 
     def _execute_quote(self, quote: Quote) -> TrackedOrder:
         # One execution across processes and machines too: the store's claim is taken before
