@@ -287,3 +287,17 @@ def test_long_waits_say_what_they_wait_for(xest_cli, capsys, monkeypatch, tmp_pa
     with progress.waiting("silent", expected=30):
         time.sleep(0.2)
     assert "silent" not in capsys.readouterr().err
+
+
+def test_every_error_class_has_an_exit_code_of_its_kind():
+    from xest import errors
+    from xest.cli import exits
+
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        if isinstance(cls, type) and issubclass(cls, errors.XestError):
+            assert exits.code_for(cls("x")) in (2, 3, 4, 5, 6), name
+    assert exits.code_for(errors.StoreUnavailable("x")) == exits.NETWORK
+    assert exits.code_for(errors.UsageError("x")) == exits.USAGE
+    assert exits.code_for(errors.OrderNotFound("x")) == exits.NOT_FOUND
+    assert exits.code_for(ValueError("x")) == exits.UNEXPECTED

@@ -9,7 +9,8 @@ code  meaning
 1     unexpected failure (a bug: run again with --debug), or aborted at a prompt
 2     usage: a wrong argument or option (bad URL, --sim with --url, a malformed amount)
 3     configuration or credentials: config file, account, missing or rejected keys
-4     network or exchange unavailable: unreachable, timed out, rate limited, maintenance
+4     network or exchange unavailable: unreachable, timed out, rate limited, maintenance,
+      or the shared store (``XEST_STORE``) unreachable
 5     the exchange refused the request (insufficient funds, invalid order, expired quote...)
 6     not found: unknown symbol, order, quote, exchange or simulator
 7     still waiting: ``--wait`` timed out before the order was final
@@ -57,8 +58,8 @@ def code_for(exc: BaseException) -> int:
         return CONFIG
     if isinstance(exc, errors.AuthenticationError | errors.PermissionDenied):
         return CONFIG
-    if isinstance(exc, errors.NetworkError | errors.GatewayError):
-        return NETWORK
+    if isinstance(exc, errors.NetworkError | errors.GatewayError | errors.StoreUnavailable):
+        return NETWORK  # the shared store (XEST_STORE) unreachable is one too
     if isinstance(exc, errors.BadResponse):
         return NETWORK  # the answer was not the exchange's: trying later may work
     if isinstance(exc, errors.ExchangeError | errors.NotSupported):
