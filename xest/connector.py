@@ -8,7 +8,14 @@ even if a subclass happens to define the method. It keeps no long-lived state: t
 
 from __future__ import annotations
 
-__all__ = ["OPERATIONS", "PRIVATE_OPERATIONS", "Capability", "Connector", "OrderRequest"]
+__all__ = [
+    "OPERATIONS",
+    "PRIVATE_OPERATIONS",
+    "Capability",
+    "Connector",
+    "OrderRequest",
+    "sane_number",
+]
 
 import email.utils
 import enum
@@ -41,7 +48,7 @@ from xest.models import (
     Trade,
     to_decimal,
 )
-from xest.trading import OrderRequest, prepare_order
+from xest.trading import OrderRequest, prepare_order, sane_number
 
 if TYPE_CHECKING:
     from xest.http.transport import Transport
@@ -101,6 +108,49 @@ def _guard(name: str, method: _F) -> _F:
         raise self.not_supported(name)
 
     return undeclared  # type: ignore[return-value]
+
+
+# What reading an answer of an unexpected shape raises: turned into BadResponse at the
+# connector's boundary, so only XestError leaves the public API.
+_SHAPE_ERRORS = (
+    KeyError,
+    IndexError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+)
+
+
+def _contained(name: str, method: Any) -> Any:
+    @functools.wraps(method)
+    def operation(self: Connector, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except errors.XestError:
+            raise
+        except _SHAPE_ERRORS as exc:
+            tb = exc.__traceback__
+            if isinstance(exc, TypeError) and tb is not None and tb.tb_next is None:
+                raise  # the call itself was wrong (arguments): the caller's bug, not an answer
+            raise errors.BadResponse(
+                f"{self.exchange} answered {name}() with something xest cannot read: "
+                f"{_what(exc)}; if this persists, the exchange changed its API: report it",
+                exchange=self.exchange,
+            ) from exc
+
+    operation.__xest_contained__ = True  # type: ignore[attr-defined]
+    return operation
+
+
+def _what(exc: BaseException) -> str:
+    if isinstance(exc, KeyError) and exc.args:
+        return f"the field {exc.args[0]!r} is missing"
+    if isinstance(exc, RecursionError):
+        return "data nested too deeply"
+    text = " ".join(str(exc).split())[:160]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class Connector:
@@ -164,6 +214,10 @@ class Connector:
             method = getattr(cls, name)
             if name not in cls.capabilities and method is not getattr(Connector, name, None):
                 setattr(cls, name, _guard(name, method))
+            elif method is not getattr(Connector, name, None) and not getattr(
+                method, "__xest_contained__", False
+            ):
+                setattr(cls, name, _contained(name, method))
 
     @classmethod
     def unimplemented(cls) -> list[str]:
@@ -578,3 +632,10 @@ class Connector:
         ``order(client_id=quote.id, symbol=quote.symbol)``.
         """
         raise self.not_supported("accept_quote")
+
+
+# The base's own operations are templates that call the connectors' hooks (parsing happens
+# there): contain them too.
+for _name in OPERATIONS:
+    setattr(Connector, _name, _contained(_name, getattr(Connector, _name)))
+del _name

@@ -29,6 +29,7 @@ __all__ = [
     "NotSupported",
     "OnMaintenance",
     "OrderNotFound",
+    "OrderStateUnknown",
     "PermissionDenied",
     "PluginError",
     "QuoteAlreadyExecuted",
@@ -36,6 +37,7 @@ __all__ = [
     "RateLimited",
     "RequestTimeout",
     "StoreUnavailable",
+    "TruncatedWarning",
     "UsageError",
     "XestError",
     "missing_credentials",
@@ -143,6 +145,22 @@ class ExchangeUnavailable(NetworkError):
 
 class OnMaintenance(ExchangeUnavailable):
     """The exchange is in maintenance."""
+
+
+class OrderStateUnknown(ExchangeUnavailable):
+    """A placement got no usable answer and the exchange could not (yet) tell whether it has
+    the order: nothing was sent again. ``client_id`` is what to look it up by."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        exchange: str | None = None,
+        code: object = None,
+        client_id: str | None = None,
+    ) -> None:
+        super().__init__(message, exchange=exchange, code=code)
+        self.client_id = client_id
 
 
 class GatewayError(ExchangeUnavailable, BadResponse):
@@ -256,3 +274,8 @@ def missing_credentials(exchange: str, what: str = "this request") -> Authentica
         exchange=exchange,
         code="no_credentials",
     )
+
+
+class TruncatedWarning(UserWarning):
+    """A list came back shorter than the exchange has it (a paging limit): the message says
+    how many rows were read of how many, and how to read the rest."""

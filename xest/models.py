@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 import attrs
@@ -104,6 +104,10 @@ def _non_negative(instance: Any, attribute: attrs.Attribute[Any], value: Decimal
 
 
 def _symbol(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if getattr(instance, "listed", True) is False:  # a delisted market: the exchange's own id
+        if not value or not isinstance(value, str):
+            raise ValueError(f"{attribute.name} must name the exchange's market, got {value!r}")
+        return
     base, sep, quote = value.partition("/")
     if not sep or not base or not quote or "/" in quote:
         raise ValueError(f"{attribute.name} must be a unified symbol like 'BTC/USD', got {value!r}")
@@ -211,7 +215,13 @@ class ServerTime:
 def _quantize(value: Decimal, step: Decimal | None, rounding: str) -> Decimal:
     if step is None or step == 0:
         return value
-    return (value / step).to_integral_value(rounding=rounding) * step
+    # Enough precision for every integral digit of the quotient and 30 more: the default 28
+    # digits would round a 29-digit amount *up* before it is cut down to the step.
+    with localcontext() as ctx:
+        ctx.prec = max(28, value.adjusted() - step.adjusted() + 30)
+        if rounding == ROUND_DOWN:
+            ctx.rounding = ROUND_DOWN  # the division itself must not round up either
+        return (value / step).to_integral_value(rounding=rounding) * step
 
 
 @attrs.frozen
@@ -403,6 +413,9 @@ class Order:
     fee: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
     fee_asset: str | None = None
     raw: Any = attrs.field(default=None, repr=False, eq=False, hash=False)
+    # False when the order's market is no longer listed (a delisted pair keeps its history):
+    # ``symbol`` is then the exchange's own market id, as there is no unified symbol for it.
+    listed: bool = True
 
     @property
     def remaining(self) -> Decimal:
@@ -427,6 +440,7 @@ class Trade:
     fee: Decimal | None = attrs.field(default=None, converter=_optional_decimal)
     fee_asset: str | None = None
     raw: Any = attrs.field(default=None, repr=False, eq=False, hash=False)
+    listed: bool = True  # as Order.listed: False for a delisted market (symbol = exchange id)
 
     @property
     def cost(self) -> Decimal:

@@ -1,11 +1,15 @@
 """Placing orders safely: checked against the market before sending, always with a client order
 id, and never duplicated when an answer is lost.
 
-The transport never retries a POST. When a placement times out or its connection drops, the
-exchange may or may not have the order, so :func:`place_once` asks it, by client order id: if
-the order is there, that is the order; only when the exchange says it is not (``OrderNotFound``)
-is it sent again, with the same client id. When the exchange cannot be asked, nothing is sent and
-the error names the client id to look up later.
+The transport never retries a POST. A placement is sent once. When its answer is lost or
+unusable (a timeout, a dropped connection, a garbled or truncated body), the exchange may or
+may not have the order, and a request held up on the way may still arrive: so
+:func:`place_once` only looks the order up by client order id, until it is found or until the
+exchange's own validity window for that request has provably closed (by the exchange's clock)
+and a look-up after that finds nothing. Only then may it be sent again. When that cannot be
+established, nothing is sent and :class:`~xest.errors.OrderStateUnknown` names the command to
+look the order up; the placement journal keeps the intent, and the account agent reconciles it
+when it next starts.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
 
 from xest import errors
+from xest.http.validity import Placement, placing
 from xest.models import Market, Order, OrderType, Side, TimeInForce, to_decimal
 
 __all__ = [
@@ -89,11 +95,37 @@ def _enum(cls: type[_E], value: Any, what: str) -> _E:
         raise errors.InvalidOrder(f"{what} must be one of {choices}, got {value!r}") from None
 
 
-def _number(value: Any, what: str) -> Decimal:
+# No exchange trades amounts or prices past these: larger inputs are typing accidents (or
+# attacks on the encoder: a 5000-digit volume must not go on the wire).
+MAX_DIGITS = 40
+MAX_MAGNITUDE = 10**18
+
+
+def sane_number(value: Any, what: str, exchange: str | None = None) -> Decimal:
+    """``value`` as a finite Decimal of sane size, or InvalidOrder saying what is wrong."""
     try:
-        return to_decimal(value)
+        number = to_decimal(value)
     except (TypeError, ValueError) as exc:
-        raise errors.InvalidOrder(f"{what}: {exc}") from None
+        raise errors.InvalidOrder(f"{what}: {exc}", exchange=exchange) from None
+    if not number.is_finite():
+        raise errors.InvalidOrder(
+            f"{what} must be a finite number, got {value!r}", exchange=exchange
+        )
+    if abs(number) >= MAX_MAGNITUDE:
+        raise errors.InvalidOrder(
+            f"{what} {number:.6g} is out of range (at most {MAX_MAGNITUDE:.0e})", exchange=exchange
+        )
+    digits = len(number.as_tuple().digits)
+    if digits > MAX_DIGITS:
+        raise errors.InvalidOrder(
+            f"{what} has {digits} significant digits; give at most {MAX_DIGITS}",
+            exchange=exchange,
+        )
+    return number
+
+
+def _number(value: Any, what: str) -> Decimal:
+    return sane_number(value, what)
 
 
 def prepare_order(
@@ -208,12 +240,17 @@ def _fit(
 
 
 def answer_may_be_lost(exc: BaseException) -> bool:
-    """Whether a request that raised ``exc`` may have been handled by the exchange although no
-    answer came back (a timeout, a dropped connection), as opposed to refused before handling
-    (rate limit, maintenance, a stale timestamp or nonce)."""
+    """Whether a placement that raised ``exc`` may have been executed by the exchange although
+    no usable answer came back: a timeout, a dropped connection, a garbled or truncated answer,
+    any failure that is not the exchange's own refusal. Refused before handling (rate limit,
+    maintenance, a stale timestamp or nonce, an exchange error payload) is not a doubt."""
     if isinstance(exc, errors.RateLimited | errors.OnMaintenance | errors.InvalidNonce):
         return False  # the exchange answered: refused before handling
-    return isinstance(exc, errors.RequestTimeout | errors.ExchangeUnavailable)
+    if isinstance(exc, errors.NetworkError | errors.BadResponse):
+        return True  # GatewayError (a 5xx page) is both: a proxy may have passed it on
+    if isinstance(exc, errors.XestError):
+        return False  # the exchange's own verdict (or a check before sending)
+    return isinstance(exc, Exception)  # a bug or a decoder blow-up after the request left
 
 
 def place_once(
@@ -223,41 +260,102 @@ def place_once(
     attempts: int = 3,
     lookups: int = 3,
     lookup_delay: float = 0.2,
-    timeout_settle: float = 1.0,
+    patience: float = 120.0,
+    journal: Any = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Order:
-    """Place ``request`` so that it exists exactly once on the exchange.
+    """Place ``request`` so that it exists at most once on the exchange, and say so when its
+    fate cannot be known.
 
-    At most ``attempts`` placements are sent, each after the exchange confirmed the previous
-    one did not land. ``lookups`` bounds the look-ups after each lost answer, the first after
-    ``lookup_delay`` seconds (the exchange may need a moment to show a fresh order), then
-    doubling. After a timeout (rather than a dropped connection) the exchange may still be
-    handling the request, so absence is confirmed again ``timeout_settle`` seconds later.
+    The placement is sent once. After any doubt (see :func:`answer_may_be_lost`) the only path
+    is to look the order up by its client id, until it is found or until the exchange's own
+    validity window for that request (recorded by the connector while signing: Binance's
+    ``timestamp + recvWindow``, Kraken's ``deadline``; see :mod:`xest.http.validity`) has
+    provably closed by the exchange's clock *and* a look-up after that still finds nothing.
+    Only then is it sent again (same client id), at most ``attempts`` times in all. A
+    connector that records no window never gets a second placement.
+
+    Look-ups start after ``lookup_delay`` seconds and back off (at most 2 s apart); when
+    ``patience`` seconds of look-ups pass without an answer (the exchange cannot be asked, or
+    has no window), the error raised says the order's state is unknown and the command to look
+    it up. ``lookups`` is the least number of look-ups made before giving up that way.
+
+    ``journal`` (a :class:`xest.journal.Journal`) gets the intent before the request leaves,
+    the window's end as soon as it is known, and is closed when the outcome is known; an entry
+    left open is reconciled by the account agent when it starts.
     """
     if attempts < 1 or lookups < 1:
         raise ValueError("attempts and lookups must be at least 1")
 
-    def send() -> Order:
-        return connector.place_order(
-            request.symbol,
-            request.side,
-            request.type,
-            request.amount,
-            request.price,
-            time_in_force=request.time_in_force,
-            client_id=request.client_id,
-            validate=request.validate,
-        )
+    def send(placement: Placement) -> Order:
+        with placing(placement):
+            return connector.place_order(
+                request.symbol,
+                request.side,
+                request.type,
+                request.amount,
+                request.price,
+                time_in_force=request.time_in_force,
+                client_id=request.client_id,
+                validate=request.validate,
+            )
 
     if request.validate:  # nothing is created: asking again is harmless
-        return _retry_safe(send, attempts, lookup_delay, sleep)
-    lost: errors.NetworkError | None = None
+        return _retry_safe(
+            lambda: send(Placement(request.client_id)), attempts, lookup_delay, sleep
+        )
+    entry = journal.open(request) if journal is not None else None
+    known = False  # whether the outcome is known (the journal entry may be closed)
+    try:
+        order = _place(
+            connector,
+            request,
+            send,
+            entry,
+            journal,
+            attempts,
+            lookups,
+            lookup_delay,
+            patience,
+            sleep,
+        )
+        known = True
+        return order
+    except errors.OrderStateUnknown:
+        raise
+    except errors.XestError:
+        known = True  # refused, or provably not placed
+        raise
+    finally:
+        if journal is not None:
+            if known:
+                journal.close(request.client_id)
+            else:
+                journal.release(request.client_id)
+
+
+def _place(
+    connector: Any,
+    request: OrderRequest,
+    send: Callable[[Placement], Order],
+    entry: Any,
+    journal: Any,
+    attempts: int,
+    lookups: int,
+    lookup_delay: float,
+    patience: float,
+    sleep: Callable[[float], None],
+) -> Order:
+    doubt: BaseException | None = None
     resynced = False
     attempt = 0
     while attempt < attempts:
         attempt += 1
+        placement = Placement(request.client_id)
+        if journal is not None and entry is not None:
+            placement.on_window = lambda at, e=entry: journal.window(e, at)
         try:
-            return send()
+            return send(placement)
         except errors.InvalidNonce:
             # Refused before handling (Binance -1021, a Kraken nonce): the connector has re-read
             # the clock or moved its nonce on, so one immediate retry is safe and usually enough.
@@ -266,71 +364,120 @@ def place_once(
             resynced, attempt = True, attempt - 1
             continue
         except errors.DuplicateOrder:
-            if lost is None:
+            if doubt is None:
                 raise  # the caller's client id is already in use: not ours to adopt
-            # An earlier attempt did land after all and the look-up missed it: adopt it.
-            found = _find(connector, request, lost, lookups, lookup_delay, sleep)
+            # An earlier attempt did land after all: adopt it.
+            found = _reconcile(connector, request, placement, doubt, lookups, 0.0, patience, sleep)
             if found is None:
                 raise
             return found
-        except errors.NetworkError as exc:
+        except Exception as exc:
             if not answer_may_be_lost(exc):
                 raise
-            lost = exc
-            log.info("placing %s: answer lost (%s); looking it up", request.client_id, exc)
-        found = _find(connector, request, lost, lookups, lookup_delay, sleep)
-        if found is None and isinstance(lost, errors.RequestTimeout) and timeout_settle > 0:
-            # A timed-out request may still be in the exchange's hands: give it time to land
-            # before taking "not found" for "never placed".
-            sleep(timeout_settle)
-            found = _find(connector, request, lost, lookups, 0.0, sleep)
+            doubt = exc
+            log.warning(
+                "placing %s: no usable answer (%s: %s); looking it up by client id",
+                request.client_id,
+                type(exc).__name__,
+                exc,
+            )
+        found = _reconcile(
+            connector, request, placement, doubt, lookups, lookup_delay, patience, sleep
+        )
         if found is not None:
             return found
-    assert lost is not None
-    raise type(lost)(
-        f"the order was not placed: {attempts} attempts lost their answers and the exchange "
-        f"has no order with client id {request.client_id}; try again later",
-        exchange=lost.exchange,
+        log.info("placing %s: provably not placed; sending it again", request.client_id)
+    assert doubt is not None
+    raise errors.ExchangeUnavailable(
+        f"the order was not placed: {attempts} attempts got no usable answer and the exchange "
+        f"has no order with client id {request.client_id} (their validity windows closed); "
+        "try again later",
+        exchange=_exchange(connector, doubt),
     )
 
 
-def _find(
+def _exchange(connector: Any, exc: BaseException | None) -> str | None:
+    return getattr(exc, "exchange", None) or getattr(connector, "exchange", None)
+
+
+def _window_closed(connector: Any, placement: Placement) -> bool:
+    """Whether the exchange's clock is provably past the placement's validity window."""
+    until = placement.valid_until
+    if until is None:
+        return False
+    clock = getattr(getattr(connector, "transport", None), "clock", None)
+    if clock is not None and hasattr(clock, "now"):
+        estimate = clock.now()
+        if (
+            estimate.error != float("inf")
+            and estimate.time + timedelta(seconds=estimate.error) < until
+        ):
+            return False  # not yet, by the estimate: spare the exchange a question
+    try:
+        reading = connector.server_time()
+    except errors.XestError:
+        return False
+    # A reading is taken before it arrives and is never ahead of the exchange's clock (Kraken
+    # truncates to the second): a reading past the window proves the window closed.
+    return reading.time > until
+
+
+def _reconcile(
     connector: Any,
     request: OrderRequest,
-    lost: errors.NetworkError | None,
+    placement: Placement,
+    doubt: BaseException,
     lookups: int,
     delay: float,
+    patience: float,
     sleep: Callable[[float], None],
 ) -> Order | None:
-    """The order with our client id; None only when the exchange says there is none."""
-    cause: BaseException | None = lost
-    for i in range(lookups):
-        if delay > 0:
-            sleep(delay * 2**i)
+    """The order with our client id; None once the exchange provably never will have it."""
+    cause: BaseException = doubt
+    waited = 0.0
+    i = 0
+    while True:
+        if delay > 0 or i > 0:
+            pause = min((delay or 0.01) * 2**i, 2.0)
+            sleep(pause)
+            waited += pause
+        i += 1
+        closed = _window_closed(connector, placement)  # before the look-up: then it is final
         try:
             order = connector.order(client_id=request.client_id, symbol=request.symbol)
-        except errors.OrderNotFound:
-            return None
-        except errors.NetworkError as exc:
+        except errors.OrderNotFound as exc:
+            if closed:
+                return None
             cause = exc
-            continue
+        except (errors.NetworkError, errors.BadResponse) as exc:
+            cause = exc
         except errors.XestError as exc:  # cannot ask (not supported, refused): cannot tell
             cause = exc
             break
-        if not request.matches(order):
-            raise errors.DuplicateOrder(
-                f"client order id {request.client_id} belongs to another order ({order.id}: "
-                f"{order.side} {order.amount} {order.symbol}); use a new client id",
-                exchange=getattr(lost, "exchange", None),
-            )
-        return order
-    exchange = getattr(cause, "exchange", None) or getattr(lost, "exchange", None)
-    cls = type(lost) if lost is not None else errors.ExchangeUnavailable
-    raise cls(
-        f"the answer to placing order {request.client_id} was lost and the exchange could not "
-        f"be asked whether it has it ({cause}); nothing was sent again. Look it up with "
-        f"`xest order-status {exchange or 'EXCHANGE'} --client-id {request.client_id}`",
+        else:
+            if not request.matches(order):
+                raise errors.DuplicateOrder(
+                    f"client order id {request.client_id} belongs to another order ({order.id}: "
+                    f"{order.side} {order.amount} {order.symbol}); use a new client id",
+                    exchange=_exchange(connector, doubt),
+                )
+            return order
+        if i >= lookups and waited >= patience:
+            break
+    exchange = _exchange(connector, doubt)
+    why = (
+        "it could not be asked"
+        if not isinstance(cause, errors.OrderNotFound)
+        else "it has no such order yet, and its validity window for the request"
+        + (" has no known end" if placement.valid_until is None else " has not provably closed")
+    )
+    raise errors.OrderStateUnknown(
+        f"the state of order {request.client_id} is unknown: the answer to placing it was "
+        f"lost ({type(doubt).__name__}) and {why} ({cause}); nothing was sent again. Look it "
+        f"up with `xest order-status {exchange or 'EXCHANGE'} --client-id "
+        f"{request.client_id} --symbol {request.symbol}`",
         exchange=exchange,
+        client_id=request.client_id,
     )
 
 

@@ -34,20 +34,41 @@ def test_a_request_that_never_arrived_is_sent_again(sim, agent):
 
 
 def test_a_timed_out_placement_still_in_the_exchanges_hands_is_not_doubled(sim, new_agent):
-    agent = new_agent(sim, read_timeout=0.2, timeout_settle=0.6)
-    sim.inject(Fault.slow(0.5), path=NEW)  # answered after we stopped waiting, then handled
+    agent = new_agent(sim, read_timeout=0.1)
+    # Handled 0.2 s after it left: after the first look-ups found nothing, inside the 0.3 s
+    # validity window. Only look-ups follow until the window closed: the order is found.
+    sim.inject(Fault.slow(0.2), path=NEW)
     order = _place(agent, 0)
     assert sim.hits[NEW] == 1 and sim.placed == 1
+    assert sim.hits[LOOKUP] >= 2  # it was not there at first
     assert [o["id"] for o in sim.by_client(order.client_id)] == [order.id]
+
+
+def test_a_placement_held_past_its_window_is_refused_then_sent_once_more(sim, new_agent):
+    agent = new_agent(sim, read_timeout=0.1)
+    sim.inject(Fault.slow(0.6), path=NEW)  # arrives after its window: the exchange refuses it
+    order = _place(agent, 0)
+    assert sim.hits[NEW] == 2 and sim.placed == 1
+    assert [o["id"] for o in sim.by_client(order.client_id)] == [order.id]
+
+
+def test_a_garbled_answer_to_a_placement_is_reconciled(sim, agent):
+    sim.inject(Fault.truncated(), path=NEW)  # executed, then half a JSON body
+    order = _place(agent, 0)
+    assert sim.hits[NEW] == 1 and sim.placed == 1 and sim.hits[LOOKUP] >= 1
+    assert [o["id"] for o in sim.by_client(order.client_id)] == [order.id]
+    assert agent.registry.find(order.id) is order  # tracked
 
 
 def test_when_the_exchange_cannot_be_asked_nothing_is_sent_again(sim, agent):
     sim.inject(Fault.lost_response(), path=NEW)
-    sim.inject(*[Fault.http(503)] * 9, path=LOOKUP)
-    with pytest.raises(errors.ExchangeUnavailable, match="--client-id") as info:
+    sim.inject(*[Fault.http(503)] * 99, path=LOOKUP)
+    agent.patience = 0.5
+    with pytest.raises(errors.OrderStateUnknown, match="--client-id") as info:
         _place(agent, 0)
     assert sim.hits[NEW] == 1 and sim.placed == 1
-    client_id = str(info.value).split("--client-id ")[1].rstrip("`")
+    client_id = str(info.value).split("--client-id ")[1].split()[0]
+    assert client_id == info.value.client_id
     sim.clear_faults()
     # Later, the order is found by that client id: it existed exactly once all along.
     assert agent.order(client_id=client_id).id == sim.by_client(client_id)[0]["id"]

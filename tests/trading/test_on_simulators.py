@@ -124,3 +124,46 @@ def test_a_lost_quote_acceptance_is_found_through_quote_order(venue):
     assert client.connector.quote_order(quote.snapshot).id == order.id
     with pytest.raises(errors.QuoteAlreadyExecuted):
         quote.accept()
+
+
+def _count_sends(client):
+    sends = []
+    real = client.connector.place_order
+    client.connector.place_order = lambda *a, **kw: sends.append(a) or real(*a, **kw)
+    return sends
+
+
+def _short_window(client):
+    connector = client.connector
+    if hasattr(connector, "recv_window"):
+        connector.recv_window = 2000  # Binance: timestamp + 2 s
+    else:
+        connector.order_validity = timedelta(seconds=2)  # Kraken: AddOrder deadline
+
+
+def test_a_market_order_reaching_the_exchange_late_is_placed_once(venue):
+    """Issue 15.1: held on the way past the read timeout and past the first look-ups, the
+    placement lands inside its validity window; only look-ups follow, never a second send."""
+    client, sim, symbol, place, _, _, _ = venue
+    _short_window(client)
+    client.connector.transport.read_timeout = 0.3
+    sim.inject(Fault.slow(1.5), path=place)
+    order = client.place_order(symbol, "buy", "market", Decimal("0.01"))
+    # Kraken refuses the held request on arrival (its nonce is older than the look-ups'), and
+    # it is sent again once its deadline passed; Binance executes it, and it is found.
+    listed = client.connector.closed_orders(symbol) + client.connector.open_orders(symbol)
+    assert [o.client_id for o in listed].count(order.client_id) == 1
+    assert client.connector.order(client_id=order.client_id, symbol=symbol).id == order.id
+
+
+def test_a_garbled_answer_to_a_placement_is_reconciled_not_failed(venue):
+    """Issue 15.2: executed, then half a JSON body: the order is found and tracked."""
+    client, sim, symbol, place, _, _, _ = venue
+    sends = _count_sends(client)
+    for kind in ("market", "limit"):
+        sim.inject(Fault.truncated(), path=place)
+        price = None if kind == "market" else Decimal("1000")
+        order = client.place_order(symbol, "buy", kind, Decimal("0.01"), price)
+        assert len(sends) == (1 if kind == "market" else 2)
+        assert order.id and client.connector.order(order.id, symbol=symbol).id == order.id
+        assert client.account.registry.find(order.id) is order

@@ -106,3 +106,18 @@ def test_without_a_market_only_basic_checks_apply():
         Decimal("1.23456"),
         "X/Y",
     )
+
+
+def test_an_amount_with_more_digits_than_decimal_precision_is_never_rounded_up():
+    req = prepare_order(BTC, "buy", "limit", "0.99999999999999999999999999999", "50000")
+    assert req.amount == Decimal("0.9999")
+    assert BTC.round_amount("99.9999999999999999999999999999999") == Decimal("99.9999")
+
+
+@pytest.mark.parametrize(
+    ("amount", "says"),
+    [("1" * 5000, "out of range"), ("0." + "1" * 60, "significant digits"), ("Infinity", "finite")],
+)
+def test_absurd_numbers_are_refused_before_anything_is_sent(amount, says):
+    with pytest.raises(errors.InvalidOrder, match=says):
+        prepare_order(BTC, "buy", "market", amount)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import itertools
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from xest import errors
 from xest.connector import Connector
-from xest.http import Endpoint
+from xest.http import Endpoint, current_placement, record_window
 from xest.models import Balance, Market, Order, Quote, ServerTime
 from xest.testing.server import LoopbackServer, SimResponse, route
 
@@ -64,6 +64,9 @@ class TradexConnector(Connector):
             "accept_quote",
         }
     )
+
+    order_validity = timedelta(seconds=0.3)
+    records_validity = True
 
     def sign(self, request: Any, credentials: Any, context: Any) -> None:
         request.headers["X-Key"] = credentials.key
@@ -115,7 +118,18 @@ class TradexConnector(Connector):
             "client_id": client_id,
             "validate": validate or None,
         }
+        if not validate and current_placement() is not None:
+            # Like Kraken's deadline: the simulator refuses the order after this instant.
+            until = self._server_now() + self.order_validity
+            params["valid_until_ms"] = int(until.timestamp() * 1000)
+            record_window(until)
         return _order(self.request(NEW_ORDER, params))
+
+    def _server_now(self) -> datetime:
+        clock = self.transport.clock
+        if clock is not None and clock.now().error != float("inf"):
+            return clock.now().time
+        return self.server_time().time
 
     def cancel_order(self, order_id=None, *, client_id=None, symbol=None) -> Order:
         return _order(self.request(CANCEL, {"id": order_id, "client_id": client_id}))
@@ -259,6 +273,8 @@ class TradexSimulator(LoopbackServer):
     @route("POST", "/private/order/new")
     def post_order(self, request):
         p = request.params
+        if p.get("valid_until_ms") and self.now() * 1000 > int(p["valid_until_ms"]):
+            return SimResponse({"error": "invalid", "message": "validity window elapsed"}, 400)
         amount = Decimal(p["amount"])
         price = Decimal(p["price"]) if p.get("price") else None
         if amount <= 0:
@@ -296,6 +312,8 @@ class TradexSimulator(LoopbackServer):
     @route("POST", "/private/quote")
     def post_quote(self, request):
         p = request.params
+        if p.get("valid_until_ms") and self.now() * 1000 > int(p["valid_until_ms"]):
+            return SimResponse({"error": "invalid", "message": "validity window elapsed"}, 400)
         amount = Decimal(p["amount"])
         valid = int(p.get("valid_for") or 10)
         q = {

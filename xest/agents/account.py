@@ -34,18 +34,20 @@ from xest.agents.base import Agent
 from xest.agents.live import OrderEvents, TrackedOrder, final_event
 from xest.agents.tracking import Registry
 from xest.agents.trader import Trader
+from xest.journal import Entry, Journal
 from xest.models import Balance, Order, Quote
 
 if TYPE_CHECKING:
     from xest.clock import RemoteClock
     from xest.connector import Connector
 
-__all__ = ["BALANCE", "ORDER_LOST", "AccountAgent", "BalanceSnapshot"]
+__all__ = ["BALANCE", "ORDER_LOST", "ORDER_UNKNOWN", "AccountAgent", "BalanceSnapshot"]
 
 log = logging.getLogger("xest.agents")
 
 BALANCE = "balance"
 ORDER_LOST = "order_lost"
+ORDER_UNKNOWN = "order_unknown"
 _LOST_AFTER = 3  # consecutive "no such order" answers before a followed order is given up
 _MAX_SYMBOL_CALLS = 4  # followed orders on more symbols: one call for all open orders instead
 
@@ -67,8 +69,11 @@ class AccountAgent(Trader, Agent):
     ``clock`` is the exchange's :class:`~xest.clock.RemoteClock` and ``refresh_clock`` a
     callable that takes a fresh server-time reading (the connector's ``server_time``): quote
     deadlines are checked against the estimated server time, refreshed when its error exceeds
-    ``max_clock_error`` seconds. ``lookup_delay``, ``timeout_settle``, ``attempts`` and
+    ``max_clock_error`` seconds. ``lookup_delay``, ``patience``, ``attempts`` and
     ``lookups`` tune the reconciliation of lost placement answers (:func:`xest.trading.place_once`).
+    Every placement is written to the account's placement journal (:mod:`xest.journal`) first;
+    the ``journal`` task (``journal_interval``) reconciles the entries a killed process left
+    open, starting with the first round after ``start()``.
     """
 
     def __init__(
@@ -84,7 +89,8 @@ class AccountAgent(Trader, Agent):
         history: int = 1000,
         max_clock_error: float = 2.0,
         lookup_delay: float = 0.2,
-        timeout_settle: float = 1.0,
+        patience: float = 120.0,
+        journal_interval: float = 30.0,
         attempts: int = 3,
         lookups: int = 3,
         monotonic: Callable[[], float] = time.monotonic,
@@ -104,7 +110,7 @@ class AccountAgent(Trader, Agent):
         self.clock = clock
         self.max_clock_error = max_clock_error
         self.lookup_delay = lookup_delay
-        self.timeout_settle = timeout_settle
+        self.patience = patience
         self.attempts = attempts
         self.lookups = lookups
         self._refresh_clock = refresh_clock
@@ -115,6 +121,9 @@ class AccountAgent(Trader, Agent):
             connector.exchange, connector.transport.base_url, credentials.key
         )
         self.registry.attach(self)
+        self.journal = Journal.for_account(
+            connector.exchange, connector.transport.base_url, credentials.key
+        )
         self._balances: dict[str, Balance] | None = None
         self._balances_at: datetime | None = None
         self._snapshots: collections.deque[BalanceSnapshot] = collections.deque(maxlen=history)
@@ -128,6 +137,8 @@ class AccountAgent(Trader, Agent):
             self.add_task("open_orders", self._poll_open_orders, open_orders_interval)
         if "open_orders" in caps or "order" in caps:
             self.add_task("orders", self._poll_orders, orders_interval)
+        if "order" in caps:
+            self.add_task("journal", self.reconcile_journal, journal_interval)
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -234,6 +245,49 @@ class AccountAgent(Trader, Agent):
         if failure is not None:
             raise failure  # recorded as a failed poll; the rest was still done
         return len(pending)
+
+    def reconcile_journal(self) -> int:
+        """Settle the placements a killed process left open in the journal; returns how many
+        are still unknown.
+
+        Each open entry is looked up by client id: found, it is followed like any order (and
+        the entry closed); not found once its validity window has provably closed by the
+        exchange's clock, it was never placed (entry closed); otherwise it stays for the next
+        round, and an ``order_unknown`` event says so.
+        """
+        unknown = 0
+        for entry in self.journal.orphans():
+            try:
+                order = self.connector.order(client_id=entry.client_id, symbol=entry.symbol)
+            except errors.OrderNotFound:
+                if entry.valid_until is not None and self._past(entry.valid_until):
+                    log.info("%s: journaled order %s was never placed", self.name, entry.client_id)
+                    self.journal.close(entry.client_id)
+                    continue
+                if entry.valid_until is None and self._sent_nothing(entry):
+                    self.journal.close(entry.client_id)
+                    continue
+                unknown += 1
+                self.emit(ORDER_UNKNOWN, new=entry, client_id=entry.client_id)
+                continue
+            except errors.NetworkError:
+                unknown += 1
+                continue
+            self._track(order)
+            self.journal.close(entry.client_id)
+        return unknown
+
+    def _past(self, instant: datetime) -> bool:
+        """Whether the exchange's clock is provably past ``instant`` (a server reading)."""
+        try:
+            return bool(self.connector.server_time().time > instant)
+        except errors.XestError:
+            return False
+
+    def _sent_nothing(self, entry: Entry) -> bool:
+        """An entry without a window: the process died before signing, so before sending, if
+        the connector records windows at all (its other entries have one); else unknown."""
+        return bool(getattr(self.connector, "records_validity", False))
 
     def _after_poll(self) -> None:
         self.registry.sweep_quotes()

@@ -30,6 +30,8 @@ from typing import Any
 import attrs
 
 from xest.agents.events import Event, Listener, Subscription
+from xest.http.deadline import CancelScope, cancel_scope
+from xest.http.deadline import cancelled as _cancelled
 
 __all__ = ["Agent", "Event", "Listener", "Observation", "Subscription", "TaskState"]
 
@@ -215,6 +217,8 @@ class Agent:
                 value, error = None, exc.with_traceback(None)
             end = self._monotonic()
             observation = Observation(task.name, _now(), end, end - start, value, error)
+            if error is not None and _cancelled():
+                return observation  # stop() cut this poll short: no failure, no event
             with self._lock:
                 task.runs += 1
                 # Schedule from the due time, not the finish, so polls keep their rhythm; after
@@ -273,8 +277,10 @@ class Agent:
             self._started_mono = now
             for task in self._tasks.values():
                 task.next_due = now
+            # Every request the thread makes runs in this scope: stop() cancels them all.
+            self._scope = scope = CancelScope()
             self._thread = threading.Thread(
-                target=self._loop, args=(stop,), name=f"xest-{self.name}", daemon=True
+                target=self._loop, args=(stop, scope), name=f"xest-{self.name}", daemon=True
             )
             self._thread.start()
             # A poll can hang for the transport's whole timeout and retries; the watchdog
@@ -288,10 +294,14 @@ class Agent:
             self._first_round.wait(timeout)
         return self
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """Stop the thread and wait for the poll in progress (up to ``timeout`` seconds)."""
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop the thread: the call in progress is cancelled (its connection shut, its waits
+        cut short), and the thread ends within moments; waits up to ``timeout`` seconds."""
         self._stop.set()
         self._wake.set()
+        scope = getattr(self, "_scope", None)
+        if scope is not None:
+            scope.cancel()
         for thread in (self._watchdog, self._thread):
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout)
@@ -303,7 +313,11 @@ class Agent:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _loop(self, stop: threading.Event) -> None:
+    def _loop(self, stop: threading.Event, scope: CancelScope) -> None:
+        with cancel_scope(scope):
+            self._polls(stop)
+
+    def _polls(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 self.tick()

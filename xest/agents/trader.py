@@ -29,7 +29,8 @@ class Trader:
     connector: Any
     registry: Registry
     lookup_delay: float
-    timeout_settle: float
+    patience: float
+    journal: Any
     attempts: int
     lookups: int
     _sleep: Callable[[float], None]
@@ -127,7 +128,8 @@ class Trader:
             attempts=self.attempts,
             lookups=self.lookups,
             lookup_delay=self.lookup_delay,
-            timeout_settle=self.timeout_settle,
+            patience=self.patience,
+            journal=self.journal,
             sleep=self._sleep,
         )
         if request.validate:

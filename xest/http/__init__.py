@@ -15,6 +15,7 @@ from xest.http.endpoint import (
     SigningContext,
     WeightWindow,
 )
+from xest.http.validity import current_placement, record_window
 from xest.http.wire import plain_decimal, wire_value
 
 if TYPE_CHECKING:
@@ -32,8 +33,10 @@ __all__ = [
     "SigningContext",
     "Transport",
     "WeightWindow",
+    "current_placement",
     "decode_json",
     "plain_decimal",
+    "record_window",
     "retry_after_seconds",
     "wire_value",
 ]

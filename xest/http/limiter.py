@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from xest import errors
+from xest.http import deadline
 from xest.http.endpoint import DecayingCounter, RateLimitPolicy, WeightWindow
 from xest.http.limits import LimitState
 
@@ -29,6 +30,9 @@ SUFFIX = ".limits"
 log = logging.getLogger("xest.http")
 
 DEFAULT_BAN = 120.0  # seconds, when a 418 says nothing about its length
+# The longest wait any answer can impose (Binance's longest IP ban is 3 days). Past it a
+# server's word is taken for garbage; a real longer ban is met again at the next call.
+MAX_RETRY_AFTER = 3 * 24 * 3600.0
 DEFAULT_BACKOFF = 1.0  # seconds, when a 429 has no Retry-After
 
 
@@ -43,7 +47,7 @@ class RateLimiter:
         *,
         directory: Path | None = None,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = deadline.sleep,
     ) -> None:
         self.exchange = exchange
         self.host = host
@@ -204,7 +208,7 @@ class RateLimiter:
 
     def block(self, seconds: float) -> float:
         """Make every process wait ``seconds`` (a 429's Retry-After); returns the end instant."""
-        until = self._clock() + max(seconds, 0.0)
+        until = self._clock() + clamp_wait(seconds, MAX_RETRY_AFTER)
         try:
             return self.shared.block(until)
         except errors.StoreUnavailable:
@@ -212,7 +216,7 @@ class RateLimiter:
 
     def ban(self, seconds: float, status: int = 418) -> float:
         """Record a ban: every process refuses calls until it ends. Returns the end instant."""
-        until = self._clock() + max(seconds, 0.0)
+        until = self._clock() + clamp_wait(seconds, MAX_RETRY_AFTER)
         try:
             return self.shared.ban(until, status)
         except errors.StoreUnavailable:
@@ -249,16 +253,28 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+def clamp_wait(seconds: float, limit: float) -> float:
+    """``seconds`` as a wait xest obeys: within [0, limit], and never inf or NaN (a server's
+    ``Retry-After: inf`` must not ban every process for good)."""
+    if not math.isfinite(seconds):
+        return limit if seconds > 0 else 0.0
+    return min(max(seconds, 0.0), limit)
+
+
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), or None."""
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), at most MAX_RETRY_AFTER;
+    None when absent or unreadable."""
     value = _header(headers, "Retry-After")
     if value is None:
         return None
-    value = value.strip()
+    value = value.strip()[:64]
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # inf and NaN are no length of time: unreadable, like garbage (the default wait applies)
+        return clamp_wait(seconds, MAX_RETRY_AFTER) if math.isfinite(seconds) else None
     from email.utils import parsedate_to_datetime
 
     try:
@@ -267,4 +283,4 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - time.time())
+    return clamp_wait(when.timestamp() - time.time(), MAX_RETRY_AFTER)

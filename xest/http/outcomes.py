@@ -16,14 +16,38 @@ from xest import errors
 from xest.http.endpoint import Endpoint, Response
 from xest.http.redact import redact
 
-_decoder = json.JSONDecoder(parse_float=Decimal)
+# An exponent past 10^±400 is no price or amount, but makes float() overflow. (Integers are
+# bounded by Python itself: over 4300 digits int() raises ValueError.)
+MAX_EXPONENT = 400
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _exact_float(text: str) -> Decimal:
+    value = Decimal(text)
+    if abs(value.adjusted()) > MAX_EXPONENT:
+        raise ValueError(f"number {text[:40]!r} is out of range")
+    return value
+
+
+_decoder = json.JSONDecoder(parse_float=_exact_float, parse_constant=_refuse_constant)
 
 
 def decode_json(text: str | bytes) -> Any:
-    """JSON with exact numbers: floats become Decimal, integers stay exact ints."""
+    """JSON with exact numbers: floats become Decimal, integers stay exact ints.
+
+    Strict where Python's json is lenient: ``NaN``/``Infinity``, numbers out of any sane range
+    and nesting deeper than the interpreter can follow raise ValueError, like any other
+    malformed JSON (the transport turns that into BadResponse).
+    """
     if not isinstance(text, str):
-        return json.loads(text, parse_float=Decimal)  # detects UTF-8/16/32 as json.loads does
-    return _decoder.decode(text)
+        text = text.decode(json.detect_encoding(text), "replace")  # UTF-8/16/32, as json.loads
+    try:
+        return _decoder.decode(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 GatewayError = errors.GatewayError  # kept importable from here; it lives with the others
@@ -34,16 +58,18 @@ def decode_response(
     host: str,
     endpoint: Endpoint,
     raw: urllib3.BaseHTTPResponse,
+    body: bytes,
     elapsed: float,
     secrets: set[str],
 ) -> Response:
     """The decoded answer; BadResponse (GatewayError for a 5xx) if the body is not JSON."""
-    text = raw.data.decode("utf-8", errors="replace")
+    text = body.decode("utf-8", errors="replace")
     status = raw.status
     try:
         data = decode_json(text)
     except ValueError:
         shown = redact(snippet(text), secrets)
+        del text, body, raw  # the server may echo the request: keep it out of frame locals
         if status >= 500:
             raise GatewayError(
                 f"{host} answered HTTP {status} to {endpoint.path} with a body that is not JSON: "
@@ -125,9 +151,11 @@ def network_error(
     return errors.ExchangeUnavailable(message, exchange=exchange), True
 
 
-def try_decode(raw: urllib3.BaseHTTPResponse, endpoint: Endpoint, elapsed: float) -> Response:
+def try_decode(
+    raw: urllib3.BaseHTTPResponse, body: bytes, endpoint: Endpoint, elapsed: float
+) -> Response:
     """The answer with its JSON decoded if it is JSON (``data`` None otherwise)."""
-    text = raw.data.decode("utf-8", errors="replace")
+    text = body.decode("utf-8", errors="replace")
     try:
         data = decode_json(text)
     except ValueError:

@@ -25,7 +25,10 @@ from urllib3.util.retry import Retry
 from xest import errors
 from xest.clock import RemoteClock
 from xest.credentials import Credentials
+from xest.http import deadline
+from xest.http.answer import TooLarge, max_answer_from_env, new_pool, read_body
 from xest.http.cache import CachedAnswer, ResponseCache, cache_key, canonical_query
+from xest.http.deadline import bounded, check_cancelled
 from xest.http.endpoint import (
     Endpoint,
     PreparedRequest,
@@ -42,8 +45,10 @@ from xest.http.outcomes import (
     status_error,
     try_decode,
 )
+from xest.http.redact import redact
 from xest.http.storage import fork_generation
 from xest.http.store import SendOrder
+from xest.http.validity import current_placement
 from xest.http.wire import wire_value
 
 __all__ = ["GatewayError", "Transport", "decode_json", "pool"]
@@ -58,6 +63,24 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 
 log = logging.getLogger("xest.http")
 
+
+class _RedactingFilter(logging.Filter):
+    """urllib3 logs request lines at DEBUG, query string included: Binance signs GETs there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is the logging module's to report
+            return True
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+
+for _name in ("urllib3", "urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry"):
+    logging.getLogger(_name).addFilter(_RedactingFilter())
+
 _pool_lock = threading.Lock()
 _pool: urllib3.PoolManager | None = None
 _pool_generation = -1
@@ -71,7 +94,7 @@ def pool() -> urllib3.PoolManager:
         return _pool
     with _pool_lock:
         if _pool is None or _pool_generation != fork_generation():
-            _pool = urllib3.PoolManager(num_pools=16, maxsize=8, block=False, retries=False)
+            _pool = new_pool()  # its connections obey each request's whole-call deadline
             _pool_generation = fork_generation()
         return _pool
 
@@ -89,6 +112,11 @@ class Transport:
     may override them. ``retries`` is the number of attempts in all (the first included) for
     endpoints marked ``retry``. ``max_wait`` bounds how long a call waits for rate-limit budget;
     ``max_wait=0`` raises RateLimited at once instead of waiting.
+
+    Bounded everything: a whole call ends within :attr:`total_timeout` (a server trickling its
+    answer is cut off), an answer over ``max_answer`` bytes (``XEST_MAX_ANSWER_MB``, 64 MB by
+    default), on the wire or decompressed, is refused with BadResponse, and a call made in an
+    agent's thread ends as soon as the agent stops.
     """
 
     def __init__(
@@ -106,6 +134,8 @@ class Transport:
         backoff: float = 0.25,
         response_cache: ResponseCache | None = None,
         limiter: RateLimiter | None = None,
+        total_timeout: float | None = None,
+        max_answer: int | None = None,
     ) -> None:
         self.exchange = exchange
         self.base_url = base_url.rstrip("/")
@@ -121,10 +151,11 @@ class Transport:
         self.clock = clock
         self.max_wait = max_wait
         self.backoff = backoff
-        self._timeout = (
-            (connect_timeout, read_timeout),
-            urllib3.Timeout(connect=connect_timeout, read=read_timeout),
-        )
+        if total_timeout is None and os.environ.get("XEST_TOTAL_TIMEOUT"):
+            total_timeout = _env_seconds("XEST_TOTAL_TIMEOUT", 0.0)
+        self._total_timeout = total_timeout
+        self._timeouts: tuple[tuple[float, float], urllib3.Timeout] | None = None
+        self.max_answer = max_answer if max_answer is not None else max_answer_from_env()
         if response_cache is None or limiter is None:
             from xest.http import store
 
@@ -136,6 +167,14 @@ class Transport:
 
     def __repr__(self) -> str:
         return f"<Transport {self.exchange} at {self.base_url}>"
+
+    @property
+    def total_timeout(self) -> float:
+        """Seconds a whole call (connect, send, the whole answer) may take: ``total_timeout``
+        or ``XEST_TOTAL_TIMEOUT`` if set, else the connect timeout plus twice the read one."""
+        if self._total_timeout is not None:
+            return self._total_timeout
+        return self.connect_timeout + 2 * self.read_timeout
 
     @property
     def host(self) -> str:
@@ -291,23 +330,133 @@ class Transport:
         timeout: float | tuple[float, float] | None,
         note: str,
     ) -> Response:
+        # No secret is a local of this frame (error reporters render tracebacks with locals):
+        # the signed request lives and dies in _attempt, the secrets in a set with a blank repr.
         retry: Retry | None = None  # made on the first failure: most calls never need it
-        secrets = {credentials.key, credentials.secret} if credentials is not None else set()
-        if timeout is None and self._timeout[0] == (self.connect_timeout, self.read_timeout):
-            urllib3_timeout = self._timeout[1]
-        else:
-            connect, read = _timeouts(timeout, self.connect_timeout, self.read_timeout)
-            urllib3_timeout = urllib3.Timeout(connect=connect, read=read)
-        key = credentials.key if endpoint.signed and credentials is not None else None
+        secrets = _Secrets()
+        if credentials is not None:
+            secrets.update((credentials.key, credentials.secret))
+        connect, read = _timeouts(timeout, self.connect_timeout, self.read_timeout)
+        total = self.total_timeout
+        if timeout is not None:
+            total = min(total, connect + 2 * read)
+        key = _Secrets((credentials.key,)) if endpoint.signed and credentials is not None else None
+        nonce_retried = False
         attempt = 0
         while True:
             attempt += 1
-            if endpoint.signed and signer is not None and credentials is not None:
-                # A signer that draws a nonce spends the budget once it holds the key's send
-                # order (so budget, nonces and arrivals all follow one order); one that does not
-                # (timestamps) spends it after signing, and signs again if it had to wait.
-                ordered = self._ordered(credentials, endpoint, key)
+            check_cancelled(self.exchange)
+            sent = self._attempt(
+                endpoint, prepared, signer, credentials, secrets, connect, read, total
+            )
+            if isinstance(sent, _Failed):
+                log.debug(
+                    "%s %s -> %s after %.1f ms%s",
+                    prepared.method,
+                    prepared.path,
+                    type(sent.failure).__name__,
+                    sent.elapsed * 1000,
+                    note,
+                )
+                if sent.retryable and (retry := retry or self._retry_policy(endpoint)):
+                    try:
+                        retry = retry.increment(prepared.method, prepared.path, error=sent.cause)
+                    except Exception:
+                        pass  # attempts spent: report it
+                    else:
+                        self._pause(retry, None, attempt, endpoint, type(sent.failure).__name__)
+                        continue
+                failure = sent.failure
+                del sent  # its cause's traceback reaches urllib3's frames (headers, body)
+                raise failure  # outside any except block: no context chained to it
+            raw, elapsed = sent.raw, sent.elapsed
+            status = raw.status
+            log.debug(
+                "%s %s -> %s in %.1f ms%s",
+                prepared.method,
+                prepared.path,
+                status,
+                elapsed * 1000,
+                note,
+            )
+            response_headers = raw.headers  # case-insensitive, as HTTP header names are
+            self.limiter.observe(response_headers, key=key.one() if key else None)
+            if status in (418, 429):
+                limited = self._rate_limited(try_decode(raw, sent.data, endpoint, elapsed), check)
+                del sent
+                raise limited
+            if status in RETRY_STATUSES and (retry := retry or self._retry_policy(endpoint)):
                 try:
+                    retry = retry.increment(prepared.method, prepared.path, response=raw)
+                except Exception:
+                    pass  # attempts spent: report this answer
+                else:
+                    self._pause(retry, response_headers, attempt, endpoint, f"HTTP {status}")
+                    continue
+            verdict = self._judge(endpoint, sent, check, secrets)
+            if isinstance(verdict, Response):
+                return verdict
+            nonce_used = sent.nonce_used
+            del sent  # a server may echo the request: its body is no local of a traceback
+            if (
+                isinstance(verdict, errors.InvalidNonce)
+                and not nonce_retried
+                and nonce_used
+                and current_placement() is None
+            ):
+                # Refused before handling: one retry with a fresh nonce is safe, except for a
+                # placement, whose retries place_once decides.
+                nonce_retried = True
+                log.info("%s %s: nonce refused; retrying once", prepared.method, prepared.path)
+                continue
+            raise verdict
+
+    def _judge(
+        self, endpoint: Endpoint, sent: _Sent, check: Checker | None, secrets: set[str]
+    ) -> Response | errors.XestError:
+        """The decoded answer, or the error it means (returned, not raised, with no traceback:
+        the frames below hold the answer's text, which may echo the request)."""
+        try:
+            response = decode_response(
+                self.exchange, self.host, endpoint, sent.raw, sent.data, sent.elapsed, secrets
+            )
+            if check is not None:
+                check(response)
+        except errors.XestError as exc:
+            exc.__traceback__ = None
+            return _redacted(exc, secrets)
+        if response.status >= 400:
+            failure = status_error(self.exchange, self.host, endpoint, response, secrets)
+            if failure is not None:
+                return failure
+        return response
+
+    def _attempt(
+        self,
+        endpoint: Endpoint,
+        prepared: PreparedRequest,
+        signer: Signer | None,
+        credentials: Credentials | None,
+        secrets: set[str],
+        connect: float,
+        read: float,
+        total: float,
+    ) -> _Sent | _Failed:
+        """Sign (afresh, on a copy: a retry needs a new nonce and timestamp, and must not carry
+        the last attempt's signature), send, and read the whole answer within ``total``."""
+        ordered: _Ordered | None = None
+        key = credentials.key if endpoint.signed and credentials is not None else None
+        if not (endpoint.signed and signer is not None and credentials is not None):
+            self.limiter.acquire(endpoint.bucket, endpoint.cost, self.max_wait, key=key)
+        with bounded(total) as limit:
+            started = time.monotonic()
+            try:
+                req = prepared
+                if endpoint.signed and signer is not None and credentials is not None:
+                    # A signer that draws a nonce spends the budget once it holds the key's
+                    # send order (budget, nonces and arrivals follow one order); one that does
+                    # not (timestamps) spends it after signing, and signs again if it waited.
+                    ordered = self._ordered(credentials, endpoint, key)
                     req = self._sign(prepared, signer, credentials, ordered.context, secrets)
                     if not ordered.spent:
                         waited = self.limiter.acquire(
@@ -317,69 +466,76 @@ class Transport:
                             req = self._sign(
                                 prepared, signer, credentials, ordered.context, secrets
                             )
-                except BaseException:
-                    ordered.release()
-                    raise
-            else:
-                self.limiter.acquire(endpoint.bucket, endpoint.cost, self.max_wait, key=key)
-                req, ordered = prepared, None
-            method, url, body, headers = _wire_request(req)
-            started = time.monotonic()
-            try:
-                raw = pool().request(
-                    method,
-                    url,
-                    body=body,
-                    headers=headers,
-                    timeout=urllib3_timeout,
-                    retries=_NO_RETRY,
-                    redirect=False,
-                )
+                method, url, body, headers = _wire_request(req)
+                try:
+                    raw = pool().request(
+                        method,
+                        url,
+                        body=body,
+                        headers=headers,
+                        timeout=self._urllib3_timeout(connect, read),
+                        retries=_NO_RETRY,
+                        redirect=False,
+                        preload_content=False,
+                        decode_content=False,
+                    )
+                finally:
+                    # The exchange has the request (or never will): the next nonce may go.
+                    if ordered is not None:
+                        ordered.release()
+                data = self._read(raw, endpoint)
+                if limit.fired:  # whatever arrived before the socket was shut is not an answer
+                    raise urllib3.exceptions.ProtocolError("cut off at the deadline")
             except (urllib3.exceptions.HTTPError, OSError) as exc:
-                elapsed = time.monotonic() - started
+                failure: errors.XestError
                 failure, retryable = network_error(self.exchange, self.host, endpoint, exc, secrets)
-                log.debug(
-                    "%s %s -> %s after %.1f ms%s",
-                    method,
-                    req.path,
-                    type(failure).__name__,
-                    elapsed * 1000,
-                    note,
-                )
-                if retryable and (retry := retry or self._retry_policy(endpoint)) is not None:
-                    try:
-                        retry = retry.increment(method, req.path, error=exc)
-                    except Exception:
-                        raise failure from None
-                    self._pause(retry, None, attempt, endpoint, type(failure).__name__)
-                    continue
-                raise failure from None
+                if limit.fired:
+                    failure, retryable = self._out_of_time(endpoint, total, limit), False
+                return _Failed(failure, retryable, exc, time.monotonic() - started)
             finally:
                 if ordered is not None:
-                    ordered.release()
-            elapsed = time.monotonic() - started
-            status = raw.status
-            log.debug("%s %s -> %s in %.1f ms%s", method, req.path, status, elapsed * 1000, note)
-            response_headers = raw.headers  # case-insensitive, as HTTP header names are
-            self.limiter.observe(response_headers, key=key)
-            if status in (418, 429):
-                raise self._rate_limited(try_decode(raw, endpoint, elapsed), check)
-            if status in RETRY_STATUSES and (retry := retry or self._retry_policy(endpoint)):
-                try:
-                    retry = retry.increment(method, req.path, response=raw)
-                except Exception:
-                    pass  # attempts spent: report this answer
-                else:
-                    self._pause(retry, response_headers, attempt, endpoint, f"HTTP {status}")
-                    continue
-            response = decode_response(self.exchange, self.host, endpoint, raw, elapsed, secrets)
-            if check is not None:
-                check(response)
-            if status >= 400:
-                refused = status_error(self.exchange, self.host, endpoint, response, secrets)
-                if refused is not None:
-                    raise refused
-            return response
+                    ordered.release()  # also when signing failed after drawing a nonce
+        used = ordered is not None and ordered.spent
+        return _Sent(raw, data, time.monotonic() - started, used)
+
+    def _urllib3_timeout(self, connect: float, read: float) -> urllib3.Timeout:
+        # One object per (connect, read): building a Timeout costs more than a cache look-up.
+        cached = self._timeouts
+        if cached is None or cached[0] != (connect, read):
+            cached = self._timeouts = ((connect, read), urllib3.Timeout(connect=connect, read=read))
+        return cached[1]
+
+    def _read(self, raw: urllib3.BaseHTTPResponse, endpoint: Endpoint) -> bytes:
+        try:
+            return read_body(raw, self.max_answer)
+        except TooLarge as exc:
+            raw.close()
+            raise errors.BadResponse(
+                f"{self.host} answered {endpoint.path} with more than {exc.limit} bytes "
+                f"({exc.where}: {exc.size}); refused. Raise the limit with XEST_MAX_ANSWER_MB "
+                "(or Transport(max_answer=...)) if the answer is genuine",
+                exchange=self.exchange,
+            ) from None
+        except ValueError as exc:
+            raw.close()
+            raise errors.BadResponse(
+                f"{self.host} answered {endpoint.path} with a body xest cannot read ({exc})",
+                exchange=self.exchange,
+            ) from None
+        finally:
+            raw.release_conn()
+
+    def _out_of_time(self, endpoint: Endpoint, total: float, limit: Any) -> errors.XestError:
+        if limit.cancelled:
+            return errors.RequestTimeout(
+                f"the call to {endpoint.path} was cancelled: the agent is stopping",
+                exchange=self.exchange,
+            )
+        return errors.RequestTimeout(
+            f"{self.host} did not give a whole answer to {endpoint.path} within {total:g} s; "
+            "try again, or raise the timeouts (XEST_READ_TIMEOUT, XEST_TOTAL_TIMEOUT)",
+            exchange=self.exchange,
+        )
 
     def _pause(
         self,
@@ -402,7 +558,7 @@ class Transport:
             self.retries,
             delay,
         )
-        time.sleep(delay)
+        deadline.sleep(delay)
 
     def _rate_limited(self, response: Response, check: Checker | None) -> errors.RateLimited:
         """Record a 429's wait or a 418's ban for every process, and the error to raise.
@@ -480,6 +636,33 @@ class Transport:
         )
 
 
+def _env_seconds(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 3600:
+        raise errors.ConfigError(f"{name}={value!r} is not a timeout: give seconds, e.g. 10")
+    return seconds
+
+
+def _wire_request(req: PreparedRequest) -> tuple[str, str, bytes | None, dict[str, str]]:
+    query = req.query
+    body = req.body
+    headers = {"User-Agent": "xest", "Accept": "application/json", **req.headers}
+    if req.method in ("GET", "DELETE", "HEAD"):
+        if query is None:
+            query = urlencode(req.params)
+    elif body is None:
+        body = urlencode(req.params)
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    url = req.url + (f"?{query}" if query else "")
+    return req.method, url, body.encode() if body is not None else None, headers
+
+
 class _Ordered:
     """The nonce of one signed attempt. Drawing it takes the key's send order (held until the
     answer is in, so requests reach the exchange in nonce order from every process and machine
@@ -514,31 +697,46 @@ class _Ordered:
             self._order.release()
 
 
-def _env_seconds(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds < 3600:
-        raise errors.ConfigError(f"{name}={value!r} is not a timeout: give seconds, e.g. 10")
-    return seconds
+class _Secrets(set[str]):
+    """The strings to redact: a set that never shows its content (tracebacks with locals)."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} secrets>"
+
+    def one(self) -> str:
+        return next(iter(self))
 
 
-def _wire_request(req: PreparedRequest) -> tuple[str, str, bytes | None, dict[str, str]]:
-    query = req.query
-    body = req.body
-    headers = {"User-Agent": "xest", "Accept": "application/json", **req.headers}
-    if req.method in ("GET", "DELETE", "HEAD"):
-        if query is None:
-            query = urlencode(req.params)
-    elif body is None:
-        body = urlencode(req.params)
-        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-    url = req.url + (f"?{query}" if query else "")
-    return req.method, url, body.encode() if body is not None else None, headers
+@attrs.frozen(repr=False)
+class _Sent:
+    raw: urllib3.BaseHTTPResponse
+    data: bytes
+    elapsed: float
+    nonce_used: bool
+
+    def __repr__(self) -> str:
+        return f"<sent: HTTP {self.raw.status}, {len(self.data)} bytes>"
+
+
+@attrs.frozen(repr=False)
+class _Failed:
+    failure: errors.XestError
+    retryable: bool
+    cause: Exception
+    elapsed: float
+
+    def __repr__(self) -> str:
+        return f"<failed: {type(self.failure).__name__}>"
+
+
+def _redacted(exc: errors.XestError, secrets: set[str]) -> errors.XestError:
+    """``exc`` with its message redacted: a connector's error may quote the server, and a
+    server may echo the request (key, signature) back."""
+    clean = redact(exc.message, secrets)
+    if clean != exc.message:
+        exc.message = clean
+        exc.args = (clean, *exc.args[1:])
+    return exc
 
 
 def _timeouts(

@@ -75,3 +75,23 @@ def test_closed_market_and_missing_price():
         checked(BTC, LIMIT, "1", None)
     with pytest.raises(errors.InvalidOrder, match="positive"):
         checked(BTC, MARKET, "0", None)
+
+
+@pytest.mark.parametrize(
+    ("market", "type_", "amount", "price"),
+    [
+        (BTC, LIMIT, "0.00001", "1000000"),  # LOT_SIZE minQty and PRICE_FILTER maxPrice, exactly
+        (BTC, LIMIT, "9000", "0.01"),  # LOT_SIZE maxQty and PRICE_FILTER minPrice, exactly
+        (BTC, LIMIT, "0.0005", "10000"),  # NOTIONAL minNotional 5, exactly
+        (BTC, LIMIT, "900", "10000"),  # NOTIONAL maxNotional 9000000, exactly
+        (ETH, MARKET, "100000", None),  # MARKET_LOT_SIZE (and LOT_SIZE) maxQty, exactly
+        (ETH, MARKET, "0.001", None),  # MARKET_LOT_SIZE minQty, exactly
+        (ETH, LIMIT, "10", "1"),  # NOTIONAL minNotional 10, exactly
+        (ETH, LIMIT, "10000", "1"),  # NOTIONAL maxNotional 10000, exactly
+    ],
+)
+def test_orders_exactly_at_a_bound_pass(market, type_, amount, price):
+    """Binance's bounds are inclusive: an order exactly at a minimum or maximum is valid and
+    stays as it is."""
+    request = checked(market, type_, amount, None if price is None else D(price))
+    assert request.amount == D(amount)

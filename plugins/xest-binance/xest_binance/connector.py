@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from xest import errors
 from xest.connector import OPERATIONS, Connector
 from xest.credentials import Credentials
-from xest.http import PreparedRequest, Response, SigningContext
+from xest.http import PreparedRequest, Response, SigningContext, record_window
 from xest.models import (
     Candle,
     ExchangeStatus,
@@ -62,6 +62,7 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
     rate_limits = ep.RATE_LIMITS
     time_resolution = timedelta(milliseconds=1)
     candle_intervals = {name: name for name in KLINE_INTERVALS}  # Binance uses the same names
+    records_validity = True  # placements carry a window (timestamp + recvWindow)
     streams = frozenset({"ticker", "book", "trades", "orders", "balances"})
     stream_urls = {
         "public": "wss://stream.binance.com:9443",
@@ -104,9 +105,11 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
     def sign(
         self, request: PreparedRequest, credentials: Credentials, context: SigningContext
     ) -> None:
-        sign_request(
-            request, credentials.key, credentials.secret, context.timestamp_ms(), self.recv_window
-        )
+        timestamp = context.timestamp_ms()
+        sign_request(request, credentials.key, credentials.secret, timestamp, self.recv_window)
+        # Binance refuses the request once its clock is past timestamp + recvWindow: the end of
+        # a placement's validity window (see xest.trading.place_once).
+        record_window(datetime.fromtimestamp((timestamp + self.recv_window) / 1000, UTC))
 
     def check_response(self, response: Response) -> None:
         error = error_for(response.status, response.data, response.headers, response.endpoint.path)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from xest import errors
 from xest.connector import Connector, OrderRequest
 from xest.models import (
@@ -207,8 +209,11 @@ class AccountOperations(_Host):
 
     def _order(self, row: dict[str, Any]) -> Order:
         m = self._market_by_id(row["symbol"])
-        symbol = m.symbol if m is not None else row["symbol"]
-        return parse.order(symbol, row)
+        if m is None:  # a delisted market: kept under Binance's own id, flagged
+            return attrs.evolve(
+                parse.order("UNLISTED/UNLISTED", row), symbol=row["symbol"], listed=False
+            )
+        return parse.order(m.symbol, row)
 
     def _find_open(self, order_id: str | None, client_id: str | None) -> Order | None:
         for o in self.open_orders():

@@ -15,9 +15,10 @@ from xest_kraken.signing import signature
 from xest_kraken.simulator import KrakenSimulator
 
 from xest import errors, registry
-from xest.connector import OPERATIONS
+from xest.connector import OPERATIONS, Connector
 from xest.credentials import Credentials
 from xest.models import Status
+from xest.testing.conformance.harness import placeholder_args
 
 
 @pytest.fixture
@@ -26,12 +27,25 @@ def kraken():
         yield client
 
 
-def test_registered_with_every_operation():
+def test_registered_and_every_declared_operation_is_implemented():
     assert registry.connector_class("kraken") is KrakenConnector
-    assert set(KrakenConnector.capabilities) == set(OPERATIONS)
+    for op in KrakenConnector.capabilities:
+        method = getattr(KrakenConnector, op)
+        assert getattr(method, "__wrapped__", method) is not getattr(Connector, op), op
     sim = registry.simulator_factory("kraken")(port=0)
     assert isinstance(sim, KrakenSimulator)
     assert sim.demo_credentials()[0]
+
+
+def test_an_operation_taken_away_raises_not_supported_without_a_request(kraken):
+    for op in OPERATIONS:
+        narrowed = type("Narrowed", (KrakenConnector,), {"capabilities": {*OPERATIONS} - {op}})
+        connector = narrowed(kraken.connector.transport, kraken.connector.credentials)
+        before = sum(kraken.simulator.hits.values())
+        args, kwargs = placeholder_args(op)
+        with pytest.raises(errors.NotSupported, match=op):
+            getattr(connector, op)(*args, **kwargs)
+        assert sum(kraken.simulator.hits.values()) == before
 
 
 def test_status_follows_the_simulator(kraken):

@@ -258,3 +258,61 @@ def test_quote_order_finds_the_order_a_quote_made_and_only_that(kraken):
         kraken.quote_order(quote)
     order = kraken.accept_quote(quote)
     assert kraken.quote_order(quote).id == order.id
+
+
+def test_a_paging_limit_never_cuts_silently(kraken, monkeypatch, caplog):
+    from xest_kraken import trading
+
+    for _ in range(56):
+        kraken.place_order("DOGE/USD", "buy", "market", D("100"))
+    monkeypatch.setattr(trading, "MAX_PAGES", 1)  # 50 rows a call, as 2000 of 2100 would be
+    with pytest.warns(errors.TruncatedWarning, match="read 50 of 56 rows.*since="):
+        assert len(kraken.closed_orders()) == 50
+    assert "read 50 of 56" in caplog.text
+
+
+def test_history_on_a_delisted_pair_is_kept_and_flagged(kraken):
+    kraken.place_order("DOGE/USD", "buy", "market", D("100"))
+    resting = kraken.place_order("DOGE/USD", "buy", "limit", D("100"), D("0.01"))
+    kraken.place_order("BTC/USD", "buy", "market", D("0.01"))
+    names = kraken.client.connector.market_index()._names
+    doge = names["DOGE/USD"]
+    for name in [n for n, m in names.items() if m is doge]:
+        del names[name]  # DOGE/USD is delisted now; its orders and fills stay in the history
+    closed = kraken.closed_orders()
+    gone = [o for o in closed if not o.listed]
+    assert len(closed) == 2 and len(gone) == 1 and gone[0].symbol == doge.id
+    assert [o.listed for o in closed if o.symbol == "BTC/USD"] == [True]
+    (still_open,) = kraken.open_orders()
+    assert still_open.id == resting.id and not still_open.listed
+    trades = kraken.my_trades()
+    assert sorted(t.listed for t in trades) == [False, True]
+    assert {t.symbol for t in trades} == {doge.id, "BTC/USD"}
+
+
+def test_each_fill_has_its_orders_side(kraken):
+    bought = place(kraken, "BTC/USD", "buy", "market", D("0.01"))
+    sold = place(kraken, "BTC/USD", "sell", "market", D("0.01"))
+    sides = {t.order_id: t.side for t in kraken.my_trades("BTC/USD")}
+    assert sides == {bought.id: Side.BUY, sold.id: Side.SELL}
+
+
+@pytest.mark.parametrize(
+    ("amount", "price", "says"),
+    [("1" * 5000, None, "out of range"), ("0.01", "-5", "positive"), ("0.01", "1e40", "range")],
+)
+def test_the_connector_refuses_absurd_orders_before_sending(kraken, amount, price, says):
+    before = kraken.simulator.hits["/0/private/AddOrder"]
+    kind = "market" if price is None else "limit"
+    with pytest.raises(errors.InvalidOrder, match=says):
+        kraken.place_order("BTC/USD", "buy", kind, D(amount), None if price is None else D(price))
+    assert kraken.simulator.hits["/0/private/AddOrder"] == before
+
+
+def test_the_simulator_refuses_a_huge_price_instead_of_crashing(kraken):
+    from xest_kraken import endpoints as ep
+
+    params = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.01"}
+    for price in ("1e40", "1E+40", "0." + "0" * 30 + "1"):
+        with pytest.raises(errors.ExchangeError, match="price"):
+            kraken.client.connector._result(ep.ADD_ORDER, {**params, "price": price})

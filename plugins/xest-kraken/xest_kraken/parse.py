@@ -258,6 +258,7 @@ def order(txid: str, info: Mapping[str, Any], lookup: MarketLookup) -> Order:
         fee=_optional(info, "fee"),
         fee_asset=m.base if "fcib" in flags else m.quote,
         raw=dict(info),
+        listed=not getattr(m, "unlisted", False),
     )
 
 
@@ -275,4 +276,5 @@ def trade(txid: str, info: Mapping[str, Any], lookup: MarketLookup) -> Trade:
         fee=_optional(info, "fee"),
         fee_asset=m.quote,
         raw=dict(info),
+        listed=not getattr(m, "unlisted", False),
     )

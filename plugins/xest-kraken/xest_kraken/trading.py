@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from xest import errors
 from xest.connector import Connector, OrderRequest
+from xest.http import current_placement, record_window
 from xest.models import (
     Balance,
     Market,
@@ -36,6 +40,13 @@ PAGE_SIZE = 50  # ClosedOrders and TradesHistory answer 50 rows per page
 MAX_PAGES = 40
 
 
+def rfc3339(value: datetime) -> str:
+    """A UTC instant as Kraken's ``deadline`` wants it, to the millisecond."""
+    return (
+        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    )
+
+
 def unix(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp())
 
@@ -47,6 +58,16 @@ else:
     _Host = object
 
 
+@attrs.frozen
+class Unlisted:
+    """Stands in for the market of a delisted pair while parsing history."""
+
+    symbol: str
+    base: str | None = None
+    quote: str | None = None
+    unlisted: bool = True
+
+
 class KrakenTrading(_Host):
     """Balances, orders, fills and quotes (see the module docstring)."""
 
@@ -56,6 +77,9 @@ class KrakenTrading(_Host):
     _result: Callable[..., Any]
     _pair: Callable[[str], Market]
     _book: Callable[..., OrderBook]
+    # AddOrder's ``deadline``: Kraken accepts now + 2 s to now + 60 s.
+    order_validity = timedelta(seconds=10)
+    records_validity = True
 
     # -- account ---------------------------------------------------------------------------------
 
@@ -68,15 +92,19 @@ class KrakenTrading(_Host):
             result = self._result(ep.BALANCE)  # an older API (or a proxy) without BalanceEx
         return parse.balances(result)
 
+    def _history_pair(self, name: str) -> Any:
+        """The market of a pair in the account's history; a delisted pair (its orders and fills
+        stay in the history) is kept under Kraken's own name, flagged ``listed=False``."""
+        try:
+            return self._pair(name)
+        except errors.BadSymbol:
+            return Unlisted(name)
+
     def _orders(self, rows: dict[str, Any], symbol: str | None) -> list[Order]:
         wanted = self.market(symbol).symbol if symbol else None
         out = []
         for txid, info in rows.items():
-            try:
-                order = parse.order(txid, info, self._pair)
-            except errors.BadSymbol:
-                log.warning("kraken order %s on an unlisted pair skipped", txid)
-                continue
+            order = parse.order(txid, info, self._history_pair)
             if wanted is None or order.symbol == wanted:
                 out.append(order)
         return sorted(out, key=lambda o: o.created or datetime.min.replace(tzinfo=UTC))
@@ -97,6 +125,7 @@ class KrakenTrading(_Host):
     ) -> dict[str, Any]:
         """Every row of a paged private list (``ofs`` = rows already read)."""
         rows: dict[str, Any] = {}
+        count = 0
         for _ in range(MAX_PAGES):
             result = self._result(endpoint, {**params, "ofs": len(rows) or None})
             page = result.get(key) or {}
@@ -108,10 +137,18 @@ class KrakenTrading(_Host):
                     code="pager_stuck",
                 )
             rows.update(page)
-            if not page or len(rows) >= int(result.get("count", 0)):
-                break
+            count = int(result.get("count", 0))
+            if not page or len(rows) >= count:
+                return rows
             if enough is not None and len(rows) >= enough:
-                break
+                return rows
+        # Never a silent cut: the caller learns the list is partial and how to get the rest.
+        message = (
+            f"kraken {key}: read {len(rows)} of {count} rows ({MAX_PAGES} pages of {PAGE_SIZE}, "
+            "the most xest reads at once); the oldest are missing: pass since= to read them"
+        )
+        log.warning(message)
+        warnings.warn(errors.TruncatedWarning(message), stacklevel=3)
         return rows
 
     def order(
@@ -169,6 +206,12 @@ class KrakenTrading(_Host):
             "cl_ord_id": request.client_id,
             "validate": request.validate or None,
         }
+        if not request.validate and current_placement() is not None:
+            # Kraken's matching engine refuses the order after ``deadline``: the end of the
+            # placement's validity window, after which "not found" means "never placed".
+            deadline = self.server_now() + self.order_validity
+            params["deadline"] = rfc3339(deadline)
+            record_window(deadline)
         result = self._result(ep.ADD_ORDER, params)
         unplaced = request.validate or not result.get("txid")
         # AddOrder answers only the id: nothing else is sent after a placement (a failure then
@@ -223,10 +266,7 @@ class KrakenTrading(_Host):
         rows = self._paged(ep.TRADES_HISTORY, "trades", {"start": unix(since)}, enough=enough)
         out = []
         for txid, info in rows.items():
-            try:
-                trade = parse.trade(txid, info, self._pair)
-            except errors.BadSymbol:
-                continue
+            trade = parse.trade(txid, info, self._history_pair)
             # ``start`` has whole seconds; the exact cut is made here.
             if (wanted is None or trade.symbol == wanted) and (
                 since is None or trade.timestamp > since

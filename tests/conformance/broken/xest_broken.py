@@ -50,13 +50,14 @@ class RetriedOrder(ExampleConnector):
 
 
 class SecretInError(ExampleConnector):
-    """Puts the API secret into the message of an authentication error."""
+    """Puts the API secret into the message of an authentication error (outside the transport,
+    whose redaction would catch it in ``check_response``)."""
 
     exchange = "broken_secret"
 
-    def check_response(self, response: Any) -> None:
+    def request(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            super().check_response(response)
+            return super().request(*args, **kwargs)
         except errors.AuthenticationError as exc:
             raise errors.AuthenticationError(
                 f"{exc.message}; signed with secret {self.credentials.secret}",
@@ -93,7 +94,9 @@ class UnsortedBook(ExampleConnector):
 
 
 class NoShapeChecks(ExampleConnector):
-    """Trusts every answer's shape: an unexpected one crashes with KeyError."""
+    """Trusts every answer's shape and makes up a result from an unexpected one (the core
+    turns a crash on it, KeyError and the like, into BadResponse; a made-up result it cannot
+    catch)."""
 
     exchange = "broken_shape"
 
@@ -101,7 +104,7 @@ class NoShapeChecks(ExampleConnector):
         return data
 
     def rows(self, data: Any, key: str) -> Any:
-        return data[key]
+        return data.get(key) or [] if isinstance(data, dict) else []
 
 
 BROKEN = [

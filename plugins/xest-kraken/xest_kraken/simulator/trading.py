@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -138,6 +139,14 @@ class PrivateRoutes(LoopbackServer):
     @route("POST", "/0/private/AddOrder")
     def add_order(self, request: SimRequest) -> dict:
         account, params = self._account(request, "trade"), request.form
+        deadline = params.get("deadline")
+        if deadline:
+            try:
+                end = datetime.fromisoformat(deadline.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                raise Reject("EGeneral:Invalid arguments:deadline") from None
+            if self.now() > end:
+                raise Reject("EOrder:Deadline elapsed")
         order = self._new_order(account, params)
         if self.status == "cancel_only":
             raise Reject("EService:Market in cancel_only mode")

@@ -33,7 +33,9 @@ def positive(value: Any, name: str) -> Decimal:
         number = Decimal(str(value if value is not None else ""))
     except InvalidOperation:
         raise Reject(f"EGeneral:Invalid arguments:{name}") from None
-    if not number.is_finite() or number <= 0:
+    # Kraken refuses absurd magnitudes; the simulator must too, rather than crash on them
+    # (a price of 1e40 made its tick check raise DivisionImpossible).
+    if not number.is_finite() or number <= 0 or number.adjusted() > 15 or number.adjusted() < -20:
         raise Reject(f"EGeneral:Invalid arguments:{name}")
     return number
 

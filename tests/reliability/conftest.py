@@ -1,0 +1,8 @@
+"""Fixtures for the reliability campaign (helpers live in ``hostile``, next to this file)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
