@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +149,8 @@ def load_config(path: Path | None = None) -> Config:
     except OSError as exc:
         raise errors.ConfigError(f"cannot read {path}: {exc.strerror}") from None
     _check_permissions(path, mode)
+    import tomllib  # only when there is a file to read: most runs have none
+
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

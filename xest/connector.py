@@ -314,6 +314,36 @@ class Connector:
             **kw,
         )
 
+    def request_parsed(
+        self,
+        endpoint: Endpoint,
+        params: Mapping[str, Any] | None,
+        name: str,
+        parse: Callable[[Any], Any],
+        **kw: Any,
+    ) -> Any:
+        """``parse(request(endpoint, params))``, parsing an answer only once per body.
+
+        Keeps, per ``name`` (which tells apart the parsers and the requests they parse), the
+        last body and what ``parse`` made of it: a cached answer that has not changed (the same
+        text) costs no parsing. Safe because models are frozen; a dict or list result is
+        copied for each caller. Errors are checked by ``check_response`` before, as always.
+        Meant for public reads: unlike :meth:`request`, a refused timestamp is not retried.
+        """
+        response = self._send(endpoint, params, **kw)
+        memo: dict[str, tuple[str, Any]] = self.__dict__.setdefault("_parsed", {})
+        entry = memo.get(name)
+        text = response.text
+        if entry is not None and text and (entry[0] is text or entry[0] == text):
+            value = entry[1]
+        else:
+            value = parse(response.data)
+            if text:
+                if len(memo) >= 64:
+                    memo.clear()
+                memo[name] = (text, value)
+        return type(value)(value) if isinstance(value, dict | list) else value
+
     def sign(
         self, request: PreparedRequest, credentials: Credentials, context: SigningContext
     ) -> None:

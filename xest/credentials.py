@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["Credentials"]
+from collections.abc import Callable
+from typing import Any
 
 import attrs
+
+__all__ = ["Credentials"]
 
 
 @attrs.frozen(repr=False)
@@ -14,6 +17,19 @@ class Credentials:
     key: str = attrs.field(eq=False)
     secret: str = attrs.field(eq=False)
     account: str | None = None
+    # What signers derive from the secret (a decoded HMAC key), made once: memory only, as the
+    # secret itself.
+    _derived: dict[str, Any] = attrs.field(
+        factory=dict, init=False, repr=False, eq=False, hash=False
+    )
+
+    def derived(self, name: str, make: Callable[[str], Any]) -> Any:
+        """``make(secret)``, computed on the first call for ``name`` and kept."""
+        try:
+            return self._derived[name]
+        except KeyError:
+            value = self._derived[name] = make(self.secret)
+            return value
 
     def __repr__(self) -> str:
         return f"Credentials(account={self.account!r}, key=<hidden>, secret=<hidden>)"

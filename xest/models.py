@@ -27,6 +27,7 @@ __all__ = [
     "OrderStatus",
     "OrderType",
     "PriceLevel",
+    "PriceLevels",
     "PublicTrade",
     "Quote",
     "QuoteState",
@@ -36,7 +37,11 @@ __all__ = [
     "Ticker",
     "TimeInForce",
     "Trade",
+    "candles",
+    "price_levels",
+    "public_trades",
     "to_decimal",
+    "to_decimals",
     "to_utc",
     "unify_symbol",
 ]
@@ -315,7 +320,16 @@ class PriceLevel:
     amount: Decimal = attrs.field(converter=to_decimal, validator=_non_negative)
 
 
+class PriceLevels(tuple):  # type: ignore[type-arg]
+    """A tuple of :class:`PriceLevel` already checked as a whole (made by
+    :func:`price_levels`): ``OrderBook`` takes it as it is."""
+
+    __slots__ = ()
+
+
 def _levels(value: Any) -> tuple[PriceLevel, ...]:
+    if type(value) is PriceLevels:
+        return value
     return tuple(
         level if isinstance(level, PriceLevel) else PriceLevel(level[0], level[1])
         for level in value
@@ -467,3 +481,7 @@ class Quote:
 
     def seconds_left(self, now: datetime) -> float:
         return (self.expires_at - now).total_seconds()
+
+
+# Validated bulk constructors (books, trades, candles by the thousand), built on the classes above.
+from xest.bulk import candles, price_levels, public_trades, to_decimals  # noqa: E402

@@ -7,7 +7,6 @@ the CLI. ``XEST_PLUGINS=dist-a,dist-b`` loads only those distributions (empty: n
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import threading
 from typing import Any
@@ -36,6 +35,9 @@ class PluginInfo:
 _lock = threading.Lock()
 _manager: pluggy.PluginManager | None = None
 _infos: list[PluginInfo] = []
+# Plugins loaded one at a time, by the fast paths that know from the plugin index which one
+# provides an exchange (``xest.open("kraken")`` need not import Binance's connector).
+_single: pluggy.PluginManager | None = None
 
 
 def _selected() -> set[str] | None:
@@ -50,6 +52,8 @@ def _normal(name: str) -> str:
 
 
 def _load() -> tuple[pluggy.PluginManager, list[PluginInfo]]:
+    import importlib.metadata  # ~15 ms: only when every plugin is loaded
+
     manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
     manager.add_hookspecs(hookspecs)
     infos = []
@@ -133,24 +137,58 @@ def plugin_infos() -> list[PluginInfo]:
 
 def reset() -> None:
     """Forget loaded plugins, so the next use loads them again (tests, after pip install)."""
-    global _manager, _infos
+    global _manager, _infos, _single
+    from xest import plugin_index
+
     with _lock:
-        _manager, _infos = None, []
+        _manager, _infos, _single = None, [], None
+        plugin_index.forget()
+
+
+def load_one(name: str, reference: str) -> pluggy.PluginManager:
+    """A manager holding the plugin ``name`` (entry point value ``reference``), loading only
+    that one; the full manager when every plugin is loaded already. Raises what loading it
+    raises: the caller falls back to loading them all, which reports it properly."""
+    global _single
+    with _lock:
+        if _manager is not None:
+            return _manager
+        if _single is None:
+            _single = pluggy.PluginManager(ENTRY_POINT_GROUP)
+            _single.add_hookspecs(hookspecs)
+        if _single.get_plugin(name) is None:
+            import importlib
+
+            module_name, _, attribute = reference.partition(":")
+            plugin: Any = importlib.import_module(module_name.strip())
+            for part in filter(None, attribute.strip().split(".")):
+                plugin = getattr(plugin, part)
+            refusal = api_mismatch(plugin)
+            if refusal:
+                raise RuntimeError(refusal)
+            _single.register(plugin, name=name)
+        return _single
 
 
 def hook() -> Any:
     return manager().hook
 
 
-def collect(hook_name: str) -> tuple[dict[str, list[tuple[Any, ...]]], dict[str, str]]:
+def collect(
+    hook_name: str, only: tuple[str, str] | None = None
+) -> tuple[dict[str, list[tuple[Any, ...]]], dict[str, str]]:
     """Call one registration hook plugin by plugin.
 
     Returns what each plugin registered (``{plugin name: [register() arguments, ...]}``) and the
     plugins whose hook raised (``{plugin name: reason}``), so one faulty plugin stays contained.
+    ``only=(name, entry point value)`` calls that plugin's hook alone, loading no other.
     """
     registered: dict[str, list[tuple[Any, ...]]] = {}
     failed: dict[str, str] = {}
-    for impl in getattr(manager().hook, hook_name).get_hookimpls():
+    source = manager() if only is None else load_one(*only)
+    for impl in getattr(source.hook, hook_name).get_hookimpls():
+        if only is not None and impl.plugin_name != only[0]:
+            continue
         calls: list[tuple[Any, ...]] = []
         try:
             impl.function(register=lambda *args, _calls=calls: _calls.append(args))

@@ -44,7 +44,42 @@ def connectors() -> dict[str, type[Connector]]:
     return {cls.exchange: cls for classes in by_plugin.values() for cls in classes}
 
 
+def _indexed(exchange: str, what: str, hook_name: str) -> list[tuple[Any, ...]]:
+    """The fast path: what the one plugin that the plugin index says provides ``exchange``
+    registers through ``hook_name``, loading no other plugin; [] when the index does not know
+    (or loading that plugin fails: the full path then reports it)."""
+    from xest import plugin_index
+
+    try:
+        index = plugin_index.current()
+        plugin = index.plugin_for(exchange, what) if index is not None else None
+        reference = index.entry_point(plugin) if index is not None and plugin else None
+        if plugin is None or reference is None:
+            return []
+        registered, _ = plugins.collect(hook_name, only=(plugin, reference[1]))
+    except Exception:
+        return []
+    return registered.get(plugin, [])
+
+
+def exchange_names() -> list[str]:
+    """The installed exchanges' names, from the plugin index (importing no connector)."""
+    from xest import plugin_index
+
+    try:
+        index = plugin_index.current()
+    except Exception:
+        index = None
+    if index is None:
+        return sorted(connectors())
+    return sorted({name for names in index.data["connectors"].values() for name in names})
+
+
 def connector_class(exchange: str) -> type[Connector]:
+    name = exchange.lower()
+    for args in _indexed(name, "connectors", "xest_register_connectors"):
+        if len(args) == 1 and _problem(args[0]) is None and args[0].exchange == name:
+            return args[0]
     available = connectors()
     try:
         return available[exchange.lower()]
@@ -63,6 +98,10 @@ def simulators() -> dict[str, Callable[..., Any]]:
 
 
 def simulator_factory(exchange: str) -> Callable[..., Any]:
+    name = exchange.lower()
+    for args in _indexed(name, "simulators", "xest_simulators"):
+        if len(args) == 2 and args[0] == name:
+            return args[1]
     available = simulators()
     try:
         return available[exchange.lower()]
@@ -79,6 +118,7 @@ __all__ = [
     "connector_class",
     "connectors",
     "connectors_by_plugin",
+    "exchange_names",
     "simulator_factory",
     "simulators",
 ]

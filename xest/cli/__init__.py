@@ -4,7 +4,6 @@ root group, the global options and the one-line error handling."""
 from __future__ import annotations
 
 import sys
-import traceback
 
 import click
 
@@ -41,12 +40,33 @@ COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
 class LazyGroup(click.Group):
-    """A group whose built-in commands load from their modules on first use."""
+    """A group whose commands load from their modules on first use.
+
+    ``xest --version`` and ``xest status`` load no plugin; a plugin's command (or an unknown
+    name) loads the plugins. ``--help`` describes every command from the plugin index
+    (:mod:`xest.plugin_index`, which also remembers the CLI's own), importing none of them.
+    """
+
+    _describing = False
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*COMMANDS, *self.commands})
+        return sorted({*COMMANDS, *self.commands, *_indexed_commands()})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._describing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._describing = False
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and self._describing:
+            described = _indexed_commands().get(name)
+            if described is not None:
+                _, short_help, text, hidden, deprecated = described
+                return click.Command(
+                    name, short_help=short_help, help=text, hidden=hidden, deprecated=deprecated
+                )
         if name not in self.commands and name in COMMANDS:
             import importlib
 
@@ -55,6 +75,14 @@ class LazyGroup(click.Group):
             for command_name, command in scratch.commands.items():
                 self.commands.setdefault(command_name, command)
         return self.commands.get(name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = click.utils.make_str(args[0]) if args else ""
+        if name not in COMMANDS and name not in self.commands:
+            _add_commands()  # a plugin's command, or a mistake the plugins may know
+        return super().resolve_command(ctx, args)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -67,6 +95,18 @@ def cli(ctx: click.Context) -> None:
 
 
 _plugin_commands_added = False
+
+
+def _indexed_commands() -> dict[str, list]:
+    """What help shows of each command (built-in and plugins'), from the plugin index (built
+    if missing)."""
+    from xest import plugin_index
+
+    try:
+        index = plugin_index.current()
+    except Exception:  # a plugin that breaks the index's build breaks no command
+        return {}
+    return index.commands(builtin=True) if index is not None else {}
 
 
 def _add_commands() -> None:
@@ -89,7 +129,6 @@ def _add_commands() -> None:
 def main(argv: list[str] | None = None) -> None:
     from xest.cli import exits, progress
 
-    _add_commands()
     progress.install()
     options = Options()
     raw = sys.argv[1:] if argv is None else argv
@@ -115,6 +154,8 @@ def main(argv: list[str] | None = None) -> None:
         from xest.errors import XestError
 
         if options.debug:
+            import traceback  # only with --debug: every run would pay for it
+
             traceback.print_exc()
         status = exits.code_for(exc)
         if options.json:

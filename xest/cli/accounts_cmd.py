@@ -25,7 +25,7 @@ def list_accounts(exchange: str | None) -> None:
     if exchange:
         found = accounts.accounts(exchange.lower())
     else:  # config accounts of every exchange; environment ones of the installed exchanges
-        found = accounts.accounts(exchanges=tuple(sorted(registry.connectors())))
+        found = accounts.accounts(exchanges=tuple(registry.exchange_names()))
     rows = [
         {
             "name": a.name,

@@ -8,21 +8,64 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import attrs
 import click
 
 
-@attrs.define
 class Options:
-    json: bool = False
-    debug: bool = False
-    no_cache: bool = False
-    sim: bool = False
-    url: str | None = None
-    account: str | None = None
-    testnet: bool = False
-    progress: bool = False
-    said_ephemeral: bool = False  # the --sim note is said once per command
+    """The global options of one invocation. A plain class: ``xest --version`` should not pay
+    for importing attrs."""
+
+    __slots__ = (
+        "account",
+        "debug",
+        "json",
+        "no_cache",
+        "progress",
+        "said_ephemeral",
+        "sim",
+        "testnet",
+        "url",
+    )
+    json: bool
+    debug: bool
+    no_cache: bool
+    sim: bool
+    url: str | None
+    account: str | None
+    testnet: bool
+    progress: bool
+    said_ephemeral: bool  # the --sim note is said once per command
+
+    def __init__(
+        self,
+        json: bool = False,
+        debug: bool = False,
+        no_cache: bool = False,
+        sim: bool = False,
+        url: str | None = None,
+        account: str | None = None,
+        testnet: bool = False,
+        progress: bool = False,
+        said_ephemeral: bool = False,
+    ) -> None:
+        self.json = json
+        self.debug = debug
+        self.no_cache = no_cache
+        self.sim = sim
+        self.url = url
+        self.account = account
+        self.testnet = testnet
+        self.progress = progress
+        self.said_ephemeral = said_ephemeral
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"Options({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Options):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
 
 
 def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -67,7 +110,7 @@ def global_options(func: Callable) -> Callable:
         func = option(func)
     # The values land in the root context's Options object, not in the function's arguments.
     for param in func.__click_params__:  # type: ignore[attr-defined]
-        if param.name in attrs.fields_dict(Options):
+        if param.name in Options.__slots__:
             param.expose_value = False
             param.callback = _store
     return func

@@ -9,27 +9,13 @@ from xest.cli.output import print_json, print_table
 
 
 def plugin_rows() -> list[dict]:
-    from xest import plugins, registry
+    # From the plugin index: valid while the installation is unchanged, so listing imports no
+    # connector (see xest.plugin_index).
+    from xest import plugin_index
 
-    by_plugin, failed = registry.connectors_by_plugin()
-    rows = []
-    for info in plugins.plugin_infos():
-        error = info.error or failed.get(info.name)
-        rows.append(
-            {
-                "name": info.name,
-                "distribution": info.distribution,
-                "version": info.version,
-                "hooks": list(info.hooks),
-                "connectors": [
-                    {"exchange": cls.exchange, "capabilities": sorted(cls.capabilities)}
-                    for cls in by_plugin.get(info.name, [])
-                ],
-                "status": "failed" if info.status == "loaded" and error else info.status,
-                "error": error,
-            }
-        )
-    return rows
+    index = plugin_index.current()
+    assert index is not None
+    return [dict(row) for row in index.rows]
 
 
 @click.group("plugins")

@@ -71,8 +71,9 @@ class _HTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _DeadlineHTTPSConnection
 
 
-def new_pool() -> urllib3.PoolManager:
-    manager = urllib3.PoolManager(num_pools=16, maxsize=8, block=False, retries=False)
+def new_pool(maxsize: int) -> urllib3.PoolManager:
+    """A pool keeping ``maxsize`` connections per host, each bound by its request's deadline."""
+    manager = urllib3.PoolManager(num_pools=16, maxsize=maxsize, block=False, retries=False)
     manager.pool_classes_by_scheme = {"http": _Pool, "https": _HTTPSPool}
     return manager
 

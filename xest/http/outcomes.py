@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
-
-import urllib3
+from typing import TYPE_CHECKING, Any
 
 from xest import errors
 from xest.http.endpoint import Endpoint, Response
 from xest.http.redact import redact
+
+if TYPE_CHECKING:
+    import urllib3
 
 # An exponent past 10^±400 is no price or amount, but makes float() overflow. (Integers are
 # bounded by Python itself: over 4300 digits int() raises ValueError.)
@@ -112,7 +113,8 @@ def network_error(
     exchange: str, host: str, endpoint: Endpoint, exc: BaseException, secrets: set[str]
 ) -> tuple[errors.NetworkError, bool]:
     """The typed error for a failed exchange of packets, and whether a retry is safe."""
-    exs = urllib3.exceptions
+    import urllib3.exceptions as exs  # loaded by the failed call already
+
     reason = redact(_reason(exc), secrets)
     if isinstance(exc, exs.NewConnectionError | exs.NameResolutionError):
         # Checked first: urllib3 files refused connections under connect timeouts.

@@ -9,18 +9,17 @@ the server-clock timestamps signers use.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 import attrs
-import urllib3
-from urllib3.util.retry import Retry
 
 from xest import errors
 from xest.clock import RemoteClock
@@ -51,6 +50,23 @@ from xest.http.store import SendOrder
 from xest.http.validity import current_placement
 from xest.http.wire import wire_value
 
+if TYPE_CHECKING:
+    import urllib3
+    from urllib3.util.retry import Retry
+else:
+
+    class _Urllib3:
+        """urllib3 (with ssl, http.client and email) on first use: opening a client sends
+        nothing, and ``import xest; xest.open("kraken")`` should not pay for an HTTP stack."""
+
+        def __getattr__(self, name: str) -> Any:
+            import urllib3
+
+            globals()["urllib3"] = urllib3
+            return getattr(urllib3, name)
+
+    urllib3 = _Urllib3()
+
 __all__ = ["GatewayError", "Transport", "decode_json", "pool"]
 
 Signer = Callable[[PreparedRequest, Credentials, SigningContext], None]
@@ -60,6 +76,7 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 10.0
 DEFAULT_MAX_WAIT = 30.0  # seconds a call may wait for rate-limit budget before RateLimited
 RETRY_STATUSES = frozenset({502, 503, 504})
+_MEMO_SIZE = 256  # cache keys (and their last answers' headers) a transport remembers
 
 log = logging.getLogger("xest.http")
 
@@ -84,6 +101,12 @@ for _name in ("urllib3", "urllib3.connectionpool", "urllib3.connection", "urllib
 _pool_lock = threading.Lock()
 _pool: urllib3.PoolManager | None = None
 _pool_generation = -1
+# Connections kept open per host. A connection in use beyond it is closed when it comes back
+# ("pool is full, discarding connection"), so this is the concurrency a client can sustain
+# without reconnecting: XEST_MAX_CONNECTIONS, else DEFAULT_MAX_CONNECTIONS, raised by any
+# Transport(max_connections=N). Idle slots cost nothing: connections open on demand.
+DEFAULT_MAX_CONNECTIONS = 64
+_pool_size = 0
 
 
 def pool() -> urllib3.PoolManager:
@@ -94,14 +117,34 @@ def pool() -> urllib3.PoolManager:
         return _pool
     with _pool_lock:
         if _pool is None or _pool_generation != fork_generation():
-            _pool = new_pool()  # its connections obey each request's whole-call deadline
+            _pool = new_pool(pool_size())  # its connections obey each request's whole-call deadline
             _pool_generation = fork_generation()
         return _pool
 
 
-# One instance for every call (``retries=False`` would build a new Retry per request):
-# total=False hands connection errors straight back to us, where the endpoint's policy decides.
-_NO_RETRY = Retry(total=False, redirect=False)
+def pool_size(at_least: int = 0) -> int:
+    """Connections kept per host; ``at_least`` raises it for the whole process (the pool is
+    made anew at that size: calls under way finish on the old one)."""
+    global _pool, _pool_size
+    if not _pool_size:
+        _pool_size = _env_count("XEST_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS)
+    if at_least > _pool_size:
+        _pool_size = at_least
+        _pool = None
+    return _pool_size
+
+
+_no_retry: Retry | None = None
+
+
+def _no_retries() -> Retry:
+    """One instance for every call (``retries=False`` would build a new Retry per request):
+    total=False hands connection errors straight back to us, where the endpoint's policy
+    decides."""
+    global _no_retry
+    if _no_retry is None:
+        _no_retry = urllib3.Retry(total=False, redirect=False)
+    return _no_retry
 
 
 class Transport:
@@ -110,8 +153,11 @@ class Transport:
     ``cache=False`` bypasses the shared response cache. Timeouts default to
     ``XEST_CONNECT_TIMEOUT`` / ``XEST_READ_TIMEOUT`` (seconds) if set, else 5 s / 10 s; a call
     may override them. ``retries`` is the number of attempts in all (the first included) for
-    endpoints marked ``retry``. ``max_wait`` bounds how long a call waits for rate-limit budget;
-    ``max_wait=0`` raises RateLimited at once instead of waiting.
+    may override them. ``max_connections`` is how many calls to one host may run at once
+    without reconnecting (the process's pool grows to the largest asked; default 64, or
+    ``XEST_MAX_CONNECTIONS``). ``retries`` is the number of attempts in all (the first
+    included) for endpoints marked ``retry``. ``max_wait`` bounds how long a call waits for
+    rate-limit budget; ``max_wait=0`` raises RateLimited at once instead of waiting.
 
     Bounded everything: a whole call ends within :attr:`total_timeout` (a server trickling its
     answer is cut off), an answer over ``max_answer`` bytes (``XEST_MAX_ANSWER_MB``, 64 MB by
@@ -136,6 +182,7 @@ class Transport:
         limiter: RateLimiter | None = None,
         total_timeout: float | None = None,
         max_answer: int | None = None,
+        max_connections: int | None = None,
     ) -> None:
         self.exchange = exchange
         self.base_url = base_url.rstrip("/")
@@ -164,6 +211,11 @@ class Transport:
         self.limiter = limiter or RateLimiter(exchange, self.host, self.rate_limits)
         self._nonces: dict[str, tuple[Callable[[], int], SendOrder]] = {}
         self._base_path = urlsplit(self.base_url).path.rstrip("/")
+        if max_connections is not None:
+            with _pool_lock:
+                pool_size(max_connections)
+        self._keys: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {}
+        self._hits: dict[str, Response] = {}
 
     def __repr__(self) -> str:
         return f"<Transport {self.exchange} at {self.base_url}>"
@@ -259,12 +311,10 @@ class Transport:
         timeout: float | tuple[float, float] | None,
     ) -> Response:
         started = time.monotonic()
-        query = canonical_query(prepared.params)
-        # The filled path (``/ticker/btcusd/``), not the template: one entry per pair.
-        key = cache_key(self.exchange, self.base_url, prepared.url[len(self.base_url) :], query)
+        key = self._cache_key(endpoint, prepared)
         answer = self.response_cache.get(key)
         if answer is not None:
-            return self._from_cache(endpoint, prepared, answer, started)
+            return self._from_cache(endpoint, prepared, answer, started, key)
         connect, read = _timeouts(timeout, self.connect_timeout, self.read_timeout)
         # Long enough for the leader's whole call; a stuck leader must not stall readers forever.
         patience = self.retries * (connect + read + 2 * self.backoff) + self.max_wait
@@ -272,16 +322,51 @@ class Transport:
             if held:
                 answer = self.response_cache.get(key)
                 if answer is not None:
-                    return self._from_cache(endpoint, prepared, answer, started)
+                    return self._from_cache(endpoint, prepared, answer, started, key)
             response = self._call(endpoint, prepared, None, None, check, timeout, " (cache miss)")
             if response.status == 200:
                 answer = CachedAnswer(200, dict(response.headers), response.data, response.text)
                 self.response_cache.set(key, answer, endpoint.ttl or 0)
+                self._remember(key, response)
             return response
 
+    def _cache_key(self, endpoint: Endpoint, prepared: PreparedRequest) -> str:
+        # Remembered per URL and parameters: urlencode on every cache hit costs a few us.
+        memo = (prepared.url, tuple(prepared.params.items()))
+        key = self._keys.get(memo)
+        if key is None:
+            query = canonical_query(prepared.params)
+            # The filled path (``/ticker/btcusd/``), not the template: one entry per pair.
+            path = prepared.url[len(self.base_url) :]
+            key = cache_key(self.exchange, self.base_url, path, query)
+            if len(self._keys) >= _MEMO_SIZE:
+                self._keys.clear()
+            self._keys[memo] = key
+        return key
+
+    def _remember(self, key: str, response: Response) -> None:
+        """Keep the last answer of ``key``: a later hit on the same stored answer (same body)
+        reuses its case-insensitive headers instead of building them again."""
+        hits = self._hits
+        if len(hits) >= _MEMO_SIZE:
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                hits.pop(next(iter(hits)))  # unless another thread trimmed it first
+        hits[key] = response
+
     def _from_cache(
-        self, endpoint: Endpoint, prepared: PreparedRequest, answer: CachedAnswer, started: float
+        self,
+        endpoint: Endpoint,
+        prepared: PreparedRequest,
+        answer: CachedAnswer,
+        started: float,
+        key: str,
     ) -> Response:
+        known = self._hits.get(key)
+        if known is not None and known.text == answer.text and known.status == answer.status:
+            headers = known.headers  # the same stored answer: its headers are made already
+        else:
+            headers = urllib3.HTTPHeaderDict(answer.headers)  # case-insensitive, as when fresh
+            known = None
         elapsed = time.monotonic() - started
         log.debug(
             "%s %s -> %s from cache (hit) in %.2f ms",
@@ -290,22 +375,25 @@ class Transport:
             answer.status,
             elapsed * 1000,
         )
-        return Response(
+        response = Response(
             status=answer.status,
-            headers=urllib3.HTTPHeaderDict(answer.headers),  # case-insensitive, as when fresh
-            data=answer.data,
+            headers=headers,
+            data=answer.data,  # decoded afresh by every read: a caller may change its copy
             endpoint=endpoint,
             elapsed=elapsed,
             from_cache=True,
             text=answer.text,
         )
+        if known is None:
+            self._remember(key, response)
+        return response
 
     # -- remote calls ----------------------------------------------------------------------------
 
     def _retry_policy(self, endpoint: Endpoint) -> Retry | None:
         if not endpoint.retry or self.retries <= 1:
             return None
-        return Retry(
+        return urllib3.Retry(
             total=self.retries - 1,
             connect=None,
             read=None,
@@ -474,7 +562,7 @@ class Transport:
                         body=body,
                         headers=headers,
                         timeout=self._urllib3_timeout(connect, read),
-                        retries=_NO_RETRY,
+                        retries=_no_retries(),
                         redirect=False,
                         preload_content=False,
                         decode_content=False,
@@ -705,6 +793,15 @@ class _Secrets(set[str]):
 
     def one(self) -> str:
         return next(iter(self))
+
+
+def _env_count(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    if not value.isdigit() or not 0 < int(value) <= 10_000:
+        raise errors.ConfigError(f"{name}={value!r} is not a count: give a number, e.g. 64")
+    return int(value)
 
 
 @attrs.frozen(repr=False)

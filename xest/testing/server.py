@@ -154,6 +154,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # A burst of clients (64 threads opening connections at once) must queue, not be dropped
+    # and retried a second later as with the default backlog of 5; a real exchange accepts them.
+    request_queue_size = 128
     allow_reuse_address = True
     owner: LoopbackServer
 

@@ -148,3 +148,41 @@ def test_convert_orders_follow_their_status():
 def test_milliseconds_are_exact():
     assert parse.ms(1499827319559) == datetime(2017, 7, 12, 2, 41, 59, 559000, UTC)
     assert parse.to_ms(parse.ms(1499827319559)) == 1499827319559
+
+
+def test_many_millisecond_times_equal_one_by_one():
+    values = [0, 1499040000000, 1499040000999, 4102444800123, "1499040000001"]
+    assert parse.ms_many(values) == [parse.ms(v) for v in values]
+    assert parse.ms_many(values[:4]) == [parse.ms(v) for v in values[:4]]  # the int fast path
+
+
+def test_bulk_candles_and_trades_equal_the_one_by_one_parsers():
+    kline = [
+        1499040000000,
+        "0.0163",
+        "0.8",
+        "0.0157",
+        "0.0158",
+        "148976.1",
+        1499644799999,
+        "2434.19",
+        308,
+        "1756.8",
+        "28.4",
+        "0",
+    ]
+    rows = [kline, [1499040060000, *kline[1:5], "0", *kline[6:]]]
+    assert parse.candles("ETH/BTC", "1m", rows) == [parse.candle("ETH/BTC", "1m", r) for r in rows]
+    trades = [
+        {
+            "id": 28457,
+            "price": "4.00000100",
+            "qty": "12.0",
+            "time": 1499865549590,
+            "isBuyerMaker": True,
+        },
+        {"id": 28458, "price": "4.1", "qty": "1.5", "time": 1499865549591, "isBuyerMaker": False},
+    ]
+    assert parse.public_trades("ETH/BTC", trades) == [
+        parse.public_trade("ETH/BTC", t) for t in trades
+    ]

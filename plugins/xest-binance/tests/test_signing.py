@@ -112,3 +112,12 @@ def test_reserved_characters_are_encoded():
         "symbols=%5B%22BTCUSDT%22%2C%22ETHUSDT%22%5D"
     )
     assert encode_params({"newClientOrderId": "a/b+c=d~e"}) == "newClientOrderId=a%2Fb%2Bc%3Dd~e"
+
+
+def test_percent_encoding_shortcut_matches_quote():
+    from urllib.parse import quote
+
+    from xest_binance.signing import _percent
+
+    for text in ["BTCUSDT", "0.00100", "a-b_c.d~e", "a b", "x/y", "é", "1+1", "", "%", "A&B=C"]:
+        assert _percent(text) == quote(text, safe=""), text

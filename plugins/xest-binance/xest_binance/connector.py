@@ -146,8 +146,13 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
 
     def ticker(self, symbol: str) -> Ticker:
         m = self.market(symbol)
-        data = self.request(ep.weighted(ep.TICKER_24HR, 2), {"symbol": m.id})
-        return parse.ticker(m.symbol, data)
+        # A cache hit on an unchanged answer costs no parsing (Connector.request_parsed).
+        return self.request_parsed(
+            ep.weighted(ep.TICKER_24HR, 2),
+            {"symbol": m.id},
+            f"ticker {m.id}",
+            lambda data: parse.ticker(m.symbol, data),
+        )
 
     def tickers(self, symbols: Sequence[str] | None = None) -> dict[str, Ticker]:
         """Several tickers in one call (``symbols=[...]``), or every symbol's when None."""
@@ -158,11 +163,17 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
             if not wanted:
                 return {}
             ids = json.dumps([m.id for m in wanted], separators=(",", ":"))
-            rows = self.request(
-                ep.weighted(ep.TICKER_24HR, ep.ticker_weight(len(wanted))), {"symbols": ids}
+            endpoint, params = (
+                ep.weighted(ep.TICKER_24HR, ep.ticker_weight(len(wanted))),
+                {"symbols": ids},
             )
         else:
-            rows = self.request(ep.weighted(ep.TICKER_24HR, ep.ticker_weight(None)))
+            endpoint, params = ep.weighted(ep.TICKER_24HR, ep.ticker_weight(None)), None
+        # A cache hit on an unchanged answer costs no parsing (Connector.request_parsed).
+        name = f"tickers {params['symbols'] if params else '*'}"
+        return self.request_parsed(endpoint, params, name, self._parse_tickers)
+
+    def _parse_tickers(self, rows: list[dict[str, Any]]) -> dict[str, Ticker]:
         result = {}
         for row in rows:
             m = self._market_by_id(row["symbol"])
@@ -192,7 +203,7 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
             if limit is not None:
                 params["limit"] = max(1, int(limit))
             rows = self.request(ep.KLINES, params)
-            return [parse.candle(m.symbol, interval, row) for row in rows]
+            return parse.candles(m.symbol, interval, rows)
         return self._candle_pages(m, interval, params, int(limit), forward=since is not None)
 
     def _candle_pages(
@@ -205,7 +216,7 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
             asked = dict(params, limit=KLINES_PAGE)
             if cursor is not None:
                 asked["startTime" if forward else "endTime"] = cursor
-            found = [parse.candle(m.symbol, interval, r) for r in self.request(ep.KLINES, asked)]
+            found = parse.candles(m.symbol, interval, self.request(ep.KLINES, asked))
             if len(found) < KLINES_PAGE:
                 return found, None
             edge = found[-1] if forward else found[0]
@@ -231,7 +242,7 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
         params: dict[str, Any] = {"symbol": m.id}
         if limit is not None:
             params["limit"] = max(1, min(int(limit), 1000))
-        rows = [parse.public_trade(m.symbol, r) for r in self.request(ep.TRADES, params)]
+        rows = parse.public_trades(m.symbol, self.request(ep.TRADES, params))
         if since is not None:
             rows = [t for t in rows if t.timestamp is not None and t.timestamp >= since]
         return rows

@@ -9,8 +9,10 @@ digits.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import repeat
+from operator import add
 from typing import Any
 
 from xest.models import (
@@ -26,9 +28,13 @@ from xest.models import (
     Side,
     Ticker,
     Trade,
+    price_levels,
     to_decimal,
+    to_decimals,
     unify_symbol,
 )
+from xest.models import candles as bulk_candles
+from xest.models import public_trades as bulk_public_trades
 from xest_binance.markets import market_limits
 
 _PLACES = Decimal("1E-12")
@@ -76,6 +82,17 @@ def ms(value: Any) -> datetime:
     millis = int(value)
     seconds, rest = divmod(millis, 1000)
     return datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest * 1000)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def ms_many(values: list[Any]) -> list[datetime]:
+    """Many millisecond timestamps, as :func:`ms` makes them, in C loops when they are ints."""
+    if set(map(type, values)) <= {int}:
+        deltas = map(timedelta, repeat(0), repeat(0), repeat(0), values)  # milliseconds
+        return list(map(add, repeat(_EPOCH), deltas))
+    return [ms(v) for v in values]
 
 
 def to_ms(when: datetime) -> int:
@@ -135,8 +152,9 @@ def ticker(symbol: str, data: Mapping[str, Any]) -> Ticker:
 def order_book(symbol: str, data: Mapping[str, Any]) -> OrderBook:
     return OrderBook(
         symbol=symbol,
-        bids=[(p, q) for p, q, *_ in data.get("bids", ())],
-        asks=[(p, q) for p, q, *_ in data.get("asks", ())],
+        # Validated column by column (xest.models.price_levels), not level by level.
+        bids=price_levels(data.get("bids", ())),
+        asks=price_levels(data.get("asks", ())),
         id=str(data.get("lastUpdateId", "")),
         raw=data,
     )
@@ -160,6 +178,41 @@ def candle(symbol: str, interval: str, row: list[Any]) -> Candle:
         vwap=vwap,
         count=int(row[8]) if len(row) > 8 else None,
         raw=row,
+    )
+
+
+def candles(symbol: str, interval: str, rows: list[list[Any]]) -> list[Candle]:
+    """Many klines at once (see :func:`candle`), checked column by column."""
+    if not rows or {len(row) for row in rows} != {12}:
+        return [candle(symbol, interval, row) for row in rows]
+    columns = list(zip(*rows, strict=True))
+    volumes = to_decimals(columns[5])
+    quote_volumes = to_decimals(columns[7])
+    return bulk_candles(
+        symbol,
+        interval,
+        open_times=ms_many(list(columns[0])),
+        opens=list(columns[1]),
+        highs=list(columns[2]),
+        lows=list(columns[3]),
+        closes=list(columns[4]),
+        volumes=volumes,
+        vwaps=[ratio(q, v) if v > 0 else None for q, v in zip(quote_volumes, volumes, strict=True)],
+        counts=list(map(int, columns[8])),
+        raws=rows,
+    )
+
+
+def public_trades(symbol: str, rows: list[Mapping[str, Any]]) -> list[PublicTrade]:
+    """Many trades at once (see :func:`public_trade`), checked column by column."""
+    return bulk_public_trades(
+        symbol,
+        prices=[r["price"] for r in rows],
+        amounts=[r["qty"] for r in rows],
+        sides=[Side.SELL if r.get("isBuyerMaker") else Side.BUY for r in rows],
+        timestamps=ms_many([r["time"] for r in rows]),
+        ids=[str(r["id"]) for r in rows],
+        raws=list(rows),
     )
 
 

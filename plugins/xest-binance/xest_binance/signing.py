@@ -22,6 +22,16 @@ DEFAULT_RECV_WINDOW = 5000  # ms, Binance's own default
 MAX_RECV_WINDOW = 60000  # ms, Binance refuses more
 
 
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+
+
+def _percent(text: str) -> str:
+    # Most names and values (symbols, numbers, ids) need no escaping: skip quote() for them.
+    if text.isascii() and (text.isalnum() or _UNRESERVED.issuperset(text)):
+        return text
+    return quote(text, safe="")
+
+
 def encode_params(params: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> str:
     """``k=v&k=v`` in the given order, names and values percent-encoded (UTF-8, RFC 3986).
 
@@ -29,9 +39,7 @@ def encode_params(params: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> str:
     """
     items = params.items() if isinstance(params, Mapping) else params
     return "&".join(
-        f"{quote(str(k), safe='')}={quote(wire_value(v), safe='')}"
-        for k, v in items
-        if v is not None
+        f"{_percent(str(k))}={_percent(wire_value(v))}" for k, v in items if v is not None
     )
 
 

@@ -173,3 +173,46 @@ def test_order_type_folding():
     assert parse.order_type("iceberg") is OrderType.LIMIT
     assert parse.order_type("market") is OrderType.MARKET
     assert parse.order_type("stop-loss") is OrderType.MARKET
+
+
+def test_bulk_candles_equal_the_row_by_row_path():
+    from xest.models import Candle, Market
+
+    m = Market(symbol="BTC/USD", id="XXBTZUSD", base="BTC", quote="USD")
+    rows = [
+        [1688671200, "30306.1", "30306.2", "30305.7", "30305.7", "30306.1", "3.39243896", 23],
+        [1688671260, "30305.7", "30307", "30305.7", "30306", "0.0", "0.00000000", 0],
+    ]
+    expected = [
+        Candle(
+            symbol="BTC/USD",
+            interval="1m",
+            open_time=r[0],
+            open=r[1],
+            high=r[2],
+            low=r[3],
+            close=r[4],
+            vwap=r[5],
+            volume=r[6],
+            count=r[7],
+            raw=r,
+        )
+        for r in rows
+    ]
+    assert parse.candles(m, "1m", rows) == expected
+    with pytest.raises(ValueError, match=">= 0"):
+        parse.candles(m, "1m", [[*rows[0][:6], "-1", 3]])
+
+
+def test_bulk_book_sorts_best_first_and_keeps_the_newest_time():
+    from xest.models import Market
+
+    m = Market(symbol="BTC/USD", id="XXBTZUSD", base="BTC", quote="USD")
+    entry = {
+        "bids": [["100.0", "1", 5], ["101.0", "2", 9], ["99.5", "3", 1]],
+        "asks": [["102.0", "1", 7], ["101.5", "1", 8]],
+    }
+    book = parse.order_book(m, entry)
+    assert [lv.price for lv in book.bids] == [Decimal("101.0"), Decimal("100.0"), Decimal("99.5")]
+    assert [lv.price for lv in book.asks] == [Decimal("101.5"), Decimal("102.0")]
+    assert book.timestamp == datetime.fromtimestamp(9, UTC)

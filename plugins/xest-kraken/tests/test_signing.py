@@ -54,3 +54,24 @@ def test_a_secret_that_is_not_base64_is_refused_without_showing_it():
         signature("/0/private/Balance", NONCE, "nonce=1", secret)
     assert secret not in str(caught.value)
     assert "base64" in str(caught.value)
+
+
+def test_the_secret_is_decoded_once_per_credentials(monkeypatch):
+    from xest_kraken import signing
+
+    from xest.credentials import Credentials
+    from xest.http import PreparedRequest, SigningContext
+
+    decoded = []
+    real = signing.decode_secret
+    monkeypatch.setattr(signing, "decode_secret", lambda s: decoded.append(1) or real(s))
+    credentials = Credentials("key", "a2V5IHNlY3JldA==")
+    context = SigningContext(nonce=iter(range(1, 100)).__next__, timestamp_ms=lambda: 0)
+    signatures = set()
+    for _ in range(3):
+        request = PreparedRequest("POST", "http://x/0/private/Balance", "/0/private/Balance")
+        signing.sign(request, credentials, context)
+        signatures.add(request.headers["API-Sign"])
+    assert len(decoded) == 1
+    assert len(signatures) == 3  # a fresh nonce, a fresh signature each time
+    assert "a2V5IHNlY3JldA==" not in repr(credentials)

@@ -135,12 +135,28 @@ class KrakenConnector(KrakenTrading, Connector):
 
     def ticker(self, symbol: str) -> Ticker:
         m = self.market(symbol)
-        return self.tickers([m.symbol])[m.symbol]
+        return self._tickers([m])[m.symbol]
 
     def tickers(self, symbols: Sequence[str] | None = None) -> dict[str, Ticker]:
-        wanted = [self.market(s) for s in symbols] if symbols else None
+        return self._tickers([self.market(s) for s in symbols] if symbols else None)
+
+    def _tickers(self, wanted: list[Market] | None) -> dict[str, Ticker]:
         params = {"pair": ",".join(m.id for m in wanted)} if wanted else None
-        result = self._result(ep.TICKER, params)
+        # A cache hit on an unchanged answer costs no parsing (Connector.request_parsed).
+        out: dict[str, Ticker] = self.request_parsed(
+            ep.TICKER,
+            params,
+            f"tickers {params['pair'] if params else '*'}",
+            lambda data: self._parse_tickers(data["result"]),
+        )
+        missing = [m.symbol for m in wanted or () if m.symbol not in out]
+        if missing:
+            raise errors.BadResponse(
+                f"Kraken's ticker answer lacks {', '.join(missing)}", exchange=self.exchange
+            )
+        return out
+
+    def _parse_tickers(self, result: dict[str, Any]) -> dict[str, Ticker]:
         out: dict[str, Ticker] = {}
         index = self.market_index()
         for key, entry in result.items():
@@ -150,11 +166,6 @@ class KrakenConnector(KrakenTrading, Connector):
                 log.debug("kraken ticker for unlisted pair %s skipped", key)
                 continue
             out[m.symbol] = parse.ticker(m, entry)
-        missing = [m.symbol for m in wanted or () if m.symbol not in out]
-        if missing:
-            raise errors.BadResponse(
-                f"Kraken's ticker answer lacks {', '.join(missing)}", exchange=self.exchange
-            )
         return out
 
     def order_book(self, symbol: str, depth: int | None = None) -> OrderBook:

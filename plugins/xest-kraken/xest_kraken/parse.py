@@ -20,13 +20,16 @@ from xest.models import (
     OrderBook,
     OrderStatus,
     OrderType,
-    PriceLevel,
     PublicTrade,
     Side,
     Ticker,
     Trade,
+    price_levels,
     to_decimal,
+    to_decimals,
 )
+from xest.models import candles as bulk_candles
+from xest.models import public_trades as bulk_public_trades
 from xest_kraken.markets import balance_note, pair_assets, unify_asset
 
 MarketLookup = Callable[[str], Market]
@@ -120,21 +123,46 @@ def ticker(m: Market, entry: Mapping[str, Any]) -> Ticker:
 
 def order_book(m: Market, entry: Mapping[str, Any]) -> OrderBook:
     """One ``Depth`` entry: levels ``[price, volume, timestamp]``, sorted best first."""
-    bids = sorted(entry.get("bids", []), key=lambda lv: to_decimal(lv[0]), reverse=True)
-    asks = sorted(entry.get("asks", []), key=lambda lv: to_decimal(lv[0]))
-    stamps = [seconds(lv[2]) for lv in (*bids, *asks) if len(lv) > 2]
+    bids, asks = entry.get("bids", []), entry.get("asks", [])
+    stamps = [lv[2] for lv in bids if len(lv) > 2] + [lv[2] for lv in asks if len(lv) > 2]
     return OrderBook(
         symbol=m.symbol,
-        bids=[PriceLevel(lv[0], lv[1]) for lv in bids],
-        asks=[PriceLevel(lv[0], lv[1]) for lv in asks],
-        timestamp=max(stamps) if stamps else None,
+        # Validated column by column (xest.models.price_levels), not level by level.
+        bids=price_levels(bids, descending=True),
+        asks=price_levels(asks, descending=False),
+        timestamp=_latest(stamps),
         id=m.id,
         raw=dict(entry),
     )
 
 
+def _latest(stamps: list[Any]) -> Decimal | None:
+    """The newest of the levels' UNIX times (whole seconds in practice: ints, compared as is)."""
+    if not stamps:
+        return None
+    if set(map(type, stamps)) == {int}:
+        return to_decimal(max(stamps))
+    return max(to_decimals(stamps))
+
+
 def candles(m: Market, interval: str, rows: list[list[Any]]) -> list[Candle]:
     """``OHLC`` rows ``[time, open, high, low, close, vwap, volume, count]``."""
+    if rows and {len(row) for row in rows} == {8}:
+        columns = map(list, zip(*rows, strict=True))
+        times, opens, highs, lows, closes, vwaps, volumes, counts = columns
+        return bulk_candles(
+            m.symbol,
+            interval,
+            open_times=times,
+            opens=opens,
+            highs=highs,
+            lows=lows,
+            closes=closes,
+            volumes=volumes,
+            vwaps=vwaps,
+            counts=list(map(int, counts)),
+            raws=list(map(list, rows)),
+        )
     return [
         Candle(
             symbol=m.symbol,
@@ -155,18 +183,15 @@ def candles(m: Market, interval: str, rows: list[list[Any]]) -> list[Candle]:
 
 def public_trades(m: Market, rows: list[list[Any]]) -> list[PublicTrade]:
     """``Trades`` rows ``[price, volume, time, b|s, m|l, misc, trade_id]``."""
-    return [
-        PublicTrade(
-            symbol=m.symbol,
-            price=row[0],
-            amount=row[1],
-            side=Side.BUY if row[3] == "b" else Side.SELL,
-            timestamp=seconds(row[2]),
-            id=str(row[6]) if len(row) > 6 else "",
-            raw=list(row),
-        )
-        for row in rows
-    ]
+    return bulk_public_trades(
+        m.symbol,
+        prices=[row[0] for row in rows],
+        amounts=[row[1] for row in rows],
+        sides=[Side.BUY if row[3] == "b" else Side.SELL for row in rows],
+        timestamps=[row[2] for row in rows],
+        ids=[str(row[6]) if len(row) > 6 else "" for row in rows],
+        raws=list(map(list, rows)),
+    )
 
 
 # -- account -----------------------------------------------------------------------------------

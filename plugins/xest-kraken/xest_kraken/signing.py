@@ -45,4 +45,5 @@ def sign(request: PreparedRequest, credentials: Credentials, context: SigningCon
     request.body = urlencode(params)
     request.headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
     request.headers["API-Key"] = credentials.key
-    request.headers["API-Sign"] = signature(request.path, nonce, request.body, credentials.secret)
+    key = credentials.derived("kraken-hmac-key", decode_secret)  # decoded once per credentials
+    request.headers["API-Sign"] = signature(request.path, nonce, request.body, key)

@@ -1,0 +1,80 @@
+"""A cache hit on an unchanged answer is not parsed again; callers still get their own data."""
+
+from __future__ import annotations
+
+import pytest
+from httpsupport import STATUS
+
+from xest.connector import Connector
+from xest.http import Transport
+from xest.http.cache import CachedAnswer, ResponseCache
+
+
+def test_hits_decode_afresh_so_a_caller_changing_its_data_changes_no_other(sim):
+    t = Transport("echo", sim.url)
+    fresh = t.request(STATUS)
+    hit = t.request(STATUS)
+    assert hit.from_cache and hit.data == fresh.data
+    hit.data.clear()  # a careless caller
+    again = t.request(STATUS)
+    assert again.data == fresh.data and again.data
+    assert again.headers is hit.headers  # what is rebuilt for nothing is shared: the headers
+    assert sim.hits["/status"] == 1
+
+
+def test_a_changed_answer_gets_its_own_headers(sim):
+    t = Transport("echo", sim.url)
+    first = t.request(STATUS)
+    key = next(iter(t._hits))
+    ResponseCache().set(key, CachedAnswer(200, {"X-New": "1"}, {"new": 1}, '{"new": 1}'), 30)
+    changed = t.request(STATUS)
+    assert changed.data == {"new": 1} and changed.headers["x-new"] == "1"
+    assert changed.headers is not first.headers
+
+
+class Counting(Connector):
+    exchange = "counting"
+    capabilities = frozenset()
+
+
+def test_request_parsed_parses_each_body_once_per_name_and_copies_containers(sim):
+    connector = Counting(Transport("echo", sim.url))
+    calls = []
+
+    def parse(data):
+        calls.append(1)
+        return {"keys": sorted(data)}
+
+    first = connector.request_parsed(STATUS, None, "status", parse)
+    first["mutated"] = True  # the caller's own copy
+    second = connector.request_parsed(STATUS, None, "status", parse)
+    assert "mutated" not in second and second == {"keys": first["keys"]}
+    assert len(calls) == 1  # the hit had the same body
+    connector.request_parsed(STATUS, None, "other parser", parse)
+    assert len(calls) == 2
+    key = next(iter(connector.transport._hits))
+    ResponseCache().set(key, CachedAnswer(200, {}, {"z": 1}, '{"z": 1}'), 30)
+    assert connector.request_parsed(STATUS, None, "status", parse) == {"keys": ["z"]}
+    assert len(calls) == 3
+
+
+def test_a_ticker_is_parsed_once_per_body(monkeypatch):
+    import xest
+
+    parse = pytest.importorskip("xest_kraken.parse")
+    parsed = []
+    real = parse.ticker
+    monkeypatch.setattr(parse, "ticker", lambda *a: parsed.append(1) or real(*a))
+    with xest.open("kraken", sim=True) as client:
+        tickers = [client.ticker("BTC/USD") for _ in range(4)]
+        assert len(parsed) == 1
+        assert all(t == tickers[0] for t in tickers)
+        client.tickers(["BTC/USD", "ETH/USD"])  # another request: parsed on its own
+        assert len(parsed) == 3
+    with xest.open("kraken", sim=True, cache=False) as client:
+        before = client.ticker("BTC/USD")
+        assert client.ticker("BTC/USD") == before  # the same body, fetched again: no parse
+        assert len(parsed) == 4
+        client.simulator.set_price("XXBTZUSD", before.last * 2)
+        assert client.ticker("BTC/USD") != before  # a new body: parsed
+        assert len(parsed) == 5
