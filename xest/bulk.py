@@ -95,7 +95,7 @@ def _fill(cls: type, count: int, columns: dict[str, Iterable[Any]]) -> list[Any]
     names = _field_names(cls)
     if set(columns) != names:
         raise TypeError(f"{cls.__name__} needs {sorted(names)}, got {sorted(columns)}")
-    made = list(map(object.__new__, repeat(cls, count)))
+    made: list[Any] = list(map(object.__new__, repeat(cls, count)))
     for name, values in columns.items():
         # The slot's own setter: what attrs' frozen __init__ uses after converting.
         deque(map(cls.__dict__[name].__set__, made, values), maxlen=0)
