@@ -6,18 +6,19 @@ import pytest
 from httpsupport import STATUS
 
 from xest.connector import Connector
-from xest.http import Transport
-from xest.http.cache import CachedAnswer, ResponseCache
+from xest.http import Transport, cache
+from xest.http.cache import CachedAnswer
 
 
 def test_hits_decode_afresh_so_a_caller_changing_its_data_changes_no_other(sim):
     t = Transport("echo", sim.url)
     fresh = t.request(STATUS)
+    assert cache.flush()  # stored: hits read the store (not the answer still being written)
     hit = t.request(STATUS)
     assert hit.from_cache and hit.data == fresh.data
     hit.data.clear()  # a careless caller
     again = t.request(STATUS)
-    assert again.data == fresh.data and again.data
+    assert again.data == fresh.data and again.data and again.data is not hit.data
     assert again.headers is hit.headers  # what is rebuilt for nothing is shared: the headers
     assert sim.hits["/status"] == 1
 
@@ -26,7 +27,8 @@ def test_a_changed_answer_gets_its_own_headers(sim):
     t = Transport("echo", sim.url)
     first = t.request(STATUS)
     key = next(iter(t._hits))
-    ResponseCache().set(key, CachedAnswer(200, {"X-New": "1"}, {"new": 1}, '{"new": 1}'), 30)
+    t.response_cache.set(key, CachedAnswer(200, {"X-New": "1"}, {"new": 1}, '{"new": 1}'), 30)
+    assert cache.flush()
     changed = t.request(STATUS)
     assert changed.data == {"new": 1} and changed.headers["x-new"] == "1"
     assert changed.headers is not first.headers
@@ -53,7 +55,8 @@ def test_request_parsed_parses_each_body_once_per_name_and_copies_containers(sim
     connector.request_parsed(STATUS, None, "other parser", parse)
     assert len(calls) == 2
     key = next(iter(connector.transport._hits))
-    ResponseCache().set(key, CachedAnswer(200, {}, {"z": 1}, '{"z": 1}'), 30)
+    connector.transport.response_cache.set(key, CachedAnswer(200, {}, {"z": 1}, '{"z": 1}'), 30)
+    assert cache.flush()
     assert connector.request_parsed(STATUS, None, "status", parse) == {"keys": ["z"]}
     assert len(calls) == 3
 
