@@ -55,6 +55,12 @@ except SystemExit as exc:
 """
 
 
+def rows_of(out: str) -> list[dict]:
+    """The rows of a ``--json`` listing (inside its schema envelope, when there is one)."""
+    data = json.loads(out)
+    return data["data"] if isinstance(data, dict) else data
+
+
 def index_files() -> list[Path]:
     return list(Path(os.environ["XEST_CACHE_DIR"]).glob("plugins-*.index"))
 
@@ -108,7 +114,7 @@ def test_plugins_list_reads_the_index_and_imports_no_connector(indexed):
     done = run(cli("plugins", "list", "--json"))
     assert plugin_modules(done["modules"]) == set()
     assert "importlib.metadata" not in done["modules"]
-    rows = json.loads(done["out"])
+    rows = rows_of(done["out"])
     by_name = {row["name"]: row for row in rows}
     assert by_name["kraken"]["connectors"][0]["exchange"] == "kraken"
     assert "server_time" in by_name["kraken"]["connectors"][0]["capabilities"]
@@ -165,7 +171,7 @@ def xest_register_connectors(register):
         return info
 
     def exchanges() -> dict[str, list[str]]:
-        rows = json.loads(run(cli("plugins", "list", "--json"), env)["out"])
+        rows = rows_of(run(cli("plugins", "list", "--json"), env)["out"])
         return {c["exchange"]: c["capabilities"] for r in rows for c in r["connectors"]}
 
     install("xest_toy_a", "toya", "{'status'}")
@@ -190,7 +196,7 @@ def test_the_index_can_be_turned_off():
     env = dict(os.environ, XEST_PLUGIN_INDEX="off")
     for _ in range(2):
         done = run(cli("plugins", "list", "--json"), env)
-        assert "kraken" in {row["name"] for row in json.loads(done["out"])}
+        assert "kraken" in {row["name"] for row in rows_of(done["out"])}
         assert "importlib.metadata" in done["modules"]  # loaded the plugins itself
     assert index_files() == []
 
