@@ -19,7 +19,7 @@ import pytest
 from xest import plugin_index
 
 PLUGIN_MODULES = ("xest_kraken", "xest_binance", "xest_example")
-WATCHED = (*PLUGIN_MODULES, "importlib.metadata", "ssl", "tomllib", "urllib3", "attrs")
+WATCHED = (*PLUGIN_MODULES, "importlib.metadata", "ssl", "tomllib", "urllib3", "attrs", "logging")
 
 
 def run(code: str, env: dict[str, str] | None = None) -> dict:
@@ -97,9 +97,9 @@ def test_accounts_list_names_the_exchanges_from_the_index(indexed):
     assert '"exchange": "binance"' in done["out"]
 
 
-def test_version_imports_neither_attrs_nor_the_http_stack():
+def test_version_imports_neither_attrs_nor_logging_nor_the_http_stack():
     modules = run(cli("--version"))["modules"]
-    assert not modules & {"attrs", "urllib3", "ssl"}
+    assert not modules & {"attrs", "logging", "urllib3", "ssl"}
 
 
 def test_help_lists_every_command_without_importing_them(indexed):

@@ -126,12 +126,18 @@ def _add_commands() -> None:
             )
 
 
-def main(argv: list[str] | None = None) -> None:
-    from xest.cli import exits, progress
+_EAGER = frozenset({"--version", "--help", "-h"})
 
-    progress.install()
+
+def main(argv: list[str] | None = None) -> None:
+    from xest.cli import exits
+
     options = Options()
     raw = sys.argv[1:] if argv is None else argv
+    if not _EAGER & set(raw):  # --version and --help answer at once: no progress to show
+        from xest.cli import progress
+
+        progress.install()
     # Known before click parses anything, so a usage error is JSON too under --json.
     options.json = "--json" in raw
     try:
