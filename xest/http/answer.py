@@ -9,42 +9,16 @@ refused with a BadResponse past either limit.
 
 from __future__ import annotations
 
-import os
 import zlib
 
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from xest import errors
+from xest.http.answer_size import DEFAULT_MAX_ANSWER, TooLarge, max_answer_from_env
 from xest.http.deadline import current
 
-DEFAULT_MAX_ANSWER = 64 * 1024 * 1024  # bytes, decompressed: Binance's exchangeInfo is ~15 MB
-
 __all__ = ["DEFAULT_MAX_ANSWER", "TooLarge", "max_answer_from_env", "new_pool", "read_body"]
-
-
-class TooLarge(Exception):
-    """The answer passed the size limit (raised inside the reader, mapped by the transport)."""
-
-    def __init__(self, size: int, limit: int, where: str) -> None:
-        super().__init__(f"{where} {size} bytes > {limit}")
-        self.size, self.limit, self.where = size, limit, where
-
-
-def max_answer_from_env(default: int = DEFAULT_MAX_ANSWER) -> int:
-    value = os.environ.get("XEST_MAX_ANSWER_MB")
-    if not value:
-        return default
-    try:
-        megabytes = float(value)
-    except ValueError:
-        megabytes = -1
-    if not 0 < megabytes <= 4096:
-        raise errors.ConfigError(
-            f"XEST_MAX_ANSWER_MB={value!r} is not a size: give megabytes, e.g. 64"
-        )
-    return int(megabytes * 1024 * 1024)
 
 
 class _DeadlineConnection(HTTPConnection):

@@ -25,7 +25,7 @@ from xest import errors
 from xest.clock import RemoteClock
 from xest.credentials import Credentials
 from xest.http import deadline
-from xest.http.answer import TooLarge, max_answer_from_env, new_pool, read_body
+from xest.http.answer_size import TooLarge, max_answer_from_env
 from xest.http.cache import CachedAnswer, ResponseCache, cache_key, canonical_query
 from xest.http.deadline import bounded, check_cancelled
 from xest.http.endpoint import (
@@ -117,6 +117,8 @@ def pool() -> urllib3.PoolManager:
         return _pool
     with _pool_lock:
         if _pool is None or _pool_generation != fork_generation():
+            from xest.http.answer import new_pool  # urllib3, on first use
+
             _pool = new_pool(pool_size())  # its connections obey each request's whole-call deadline
             _pool_generation = fork_generation()
         return _pool
@@ -594,6 +596,8 @@ class Transport:
         return cached[1]
 
     def _read(self, raw: urllib3.BaseHTTPResponse, endpoint: Endpoint) -> bytes:
+        from xest.http.answer import read_body  # loaded with the pool, before any answer
+
         try:
             return read_body(raw, self.max_answer)
         except TooLarge as exc:
