@@ -6,8 +6,15 @@ functions below, marked with :data:`xest.hookimpl`, using the same argument name
     from xest import hookimpl
 
     @hookimpl
-    def xest_register_connectors(register):
-        register(MyExchangeConnector)
+    def xest_connectors():
+        from xest.testing import ConnectorKit
+        from my_exchange.connector import MyConnector
+
+        return ConnectorKit(MyConnector, simulator=..., error_cases=..., recorded_cases=...)
+
+Two hooks matter: ``xest_connectors`` (a connector with its test kit) and
+``xest_register_commands`` (CLI commands). The older per-part hooks below them are still
+honoured, so plugins written for them keep working; new plugins need only the first.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "xest_conformance_options",
+    "xest_connectors",
     "xest_error_payloads",
     "xest_recorded_payloads",
     "xest_register_commands",
@@ -39,11 +47,13 @@ PLUGIN_API = 1
 
 
 @hookspec
-def xest_register_connectors(register):
-    """Register connector classes.
+def xest_connectors():
+    """Return the connectors this plugin provides, each with its kit.
 
-    Call ``register(cls)`` once per :class:`xest.connector.Connector` subclass the plugin
-    provides; the class's ``exchange`` attribute is the name users type (``kraken``).
+    Return a :class:`xest.testing.ConnectorKit` (or a list of them): the connector class, its
+    simulator factory, its typed error cases and recorded cases, the options the conformance
+    suite exercises it with, the author's own checks and the shared checks it excludes (with
+    a reason). Keep heavy imports inside the hook or inside the factories it returns.
 
     A connector declares the streams it offers in ``streams`` (``ticker``, ``book``,
     ``trades``, ``orders``, ``balances``) with their endpoints in ``stream_urls``, and builds
@@ -56,6 +66,18 @@ def xest_register_commands(cli):
     """Add commands to the ``xest`` command line.
 
     ``cli`` is the root :class:`click.Group`; use ``@cli.command()`` or ``cli.add_command``.
+    """
+
+
+# -- older hooks: still honoured; a ConnectorKit from ``xest_connectors`` replaces them all ------
+
+
+@hookspec
+def xest_register_connectors(register):
+    """Register connector classes.
+
+    Call ``register(cls)`` once per :class:`xest.connector.Connector` subclass the plugin
+    provides; the class's ``exchange`` attribute is the name users type (``kraken``).
     """
 
 

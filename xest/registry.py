@@ -21,10 +21,50 @@ def _problem(cls: Any) -> str | None:
     return None
 
 
+def kits_by_plugin() -> tuple[dict[str, list[Any]], dict[str, str]]:
+    """The :class:`xest.testing.ConnectorKit` s each plugin's ``xest_connectors`` returned,
+    and the plugins whose hook raised or returned something else."""
+    result: dict[str, list[Any]] = {}
+    failed: dict[str, str] = {}
+    impls = plugins.hook().xest_connectors.get_hookimpls()
+    if not impls:
+        return result, failed
+    from xest.testing.kit import ConnectorKit
+
+    for impl in impls:
+        try:
+            value = impl.function()
+        except Exception as exc:  # one faulty plugin stays contained
+            failed[impl.plugin_name] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            continue
+        kits = list(value) if isinstance(value, list | tuple) else [value]
+        bad = [k for k in kits if not isinstance(k, ConnectorKit)]
+        problem = (
+            f"xest_connectors returned {type(bad[0]).__name__}, not a ConnectorKit"
+            if bad
+            else next(filter(None, (_problem(k.connector) for k in kits)), None)
+        )
+        if problem:
+            failed[impl.plugin_name] = problem
+            continue
+        result[impl.plugin_name] = kits
+    return result, failed
+
+
+def kits() -> dict[str, Any]:
+    """Every registered kit by exchange name."""
+    by_plugin, _ = kits_by_plugin()
+    return {kit.exchange: kit for found in by_plugin.values() for kit in found}
+
+
 def connectors_by_plugin() -> tuple[dict[str, list[type[Connector]]], dict[str, str]]:
     """The connector classes each loaded plugin registered, and the plugins that failed to."""
-    registered, failed = plugins.collect("xest_register_connectors")
-    result: dict[str, list[type[Connector]]] = {}
+    by_kit, failed = kits_by_plugin()
+    registered, older_failed = plugins.collect("xest_register_connectors")
+    failed.update(older_failed)
+    result: dict[str, list[type[Connector]]] = {
+        plugin: [kit.connector for kit in found] for plugin, found in by_kit.items()
+    }
     for plugin, calls in registered.items():
         classes = []
         for args in calls:
@@ -34,7 +74,7 @@ def connectors_by_plugin() -> tuple[dict[str, list[type[Connector]]], dict[str, 
                 break
             classes.append(args[0])
         else:
-            result[plugin] = classes
+            result.setdefault(plugin, []).extend(classes)
     return result, failed
 
 
@@ -94,7 +134,9 @@ def connector_class(exchange: str) -> type[Connector]:
 
 def simulators() -> dict[str, Callable[..., Any]]:
     registered, _ = plugins.collect("xest_simulators")
-    return {args[0]: args[1] for calls in registered.values() for args in calls}
+    found = {args[0]: args[1] for calls in registered.values() for args in calls}
+    found.update({name: kit.simulator for name, kit in kits().items() if kit.simulator})
+    return found
 
 
 def simulator_factory(exchange: str) -> Callable[..., Any]:
@@ -119,6 +161,8 @@ __all__ = [
     "connectors",
     "connectors_by_plugin",
     "exchange_names",
+    "kits",
+    "kits_by_plugin",
     "simulator_factory",
     "simulators",
 ]

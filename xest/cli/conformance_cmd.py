@@ -54,6 +54,7 @@ def conformance(
         ) from None
     with tempfile.TemporaryDirectory(prefix="xest-conformance-") as tmp:
         report = Path(tmp) / "report.xml"
+        operations = Path(tmp) / "report.json"
         (Path(tmp) / "pytest.ini").write_text("[pytest]\n")
         command = [
             sys.executable,
@@ -69,6 +70,7 @@ def conformance(
             "-rfE",
             "-v" if verbose else "-q",
             f"--junitxml={report}",
+            f"--xest-report={operations}",
         ]
         for name in names:
             command += ["--xest-connector", name]
@@ -78,6 +80,13 @@ def conformance(
         quiet = options().json
         result = subprocess.run(command, cwd=tmp, capture_output=quiet, text=True, check=False)
         summary = _summary(report, names) if report.exists() else {}
+        if operations.exists():
+            import json
+
+            for name, full in json.loads(operations.read_text()).items():
+                entry = summary.setdefault(name, {})
+                entry.update(verdict=full["verdict"], operations=full["operations"])
+                entry["checks"] = full["checks"]
     if quiet:
         from xest.cli.output import print_json
 

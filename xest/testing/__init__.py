@@ -6,7 +6,9 @@ Kept light: importing ``xest.testing`` imports neither pytest nor the HTTP stack
 from typing import Any
 
 __all__ = [
+    "ConnectorKit",
     "ErrorCase",
+    "ExpectedRequest",
     "Fault",
     "LoopbackServer",
     "RecordedCase",
@@ -17,10 +19,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("ErrorCase", "RecordedCase"):
+    if name in ("ErrorCase", "ExpectedRequest", "RecordedCase"):
         from xest.testing import cases
 
         return getattr(cases, name)
+    if name == "ConnectorKit":
+        from xest.testing import kit
+
+        return kit.ConnectorKit
     if name in ("Fault", "LoopbackServer", "SimRequest", "SimResponse", "route"):
         from xest.testing import server
 

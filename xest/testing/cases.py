@@ -1,7 +1,7 @@
 """What plugins hand the conformance suite: exchange error payloads and recorded real answers.
 
-Plugins register them through the ``xest_error_payloads`` and ``xest_recorded_payloads`` hooks
-(see :mod:`xest.hookspecs`), either as these classes or as plain dicts with the same fields.
+Plugins put them in their :class:`xest.testing.ConnectorKit` (the ``xest_connectors`` hook).
+The older per-part hooks also take plain dicts with the same fields.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import attrs
 
 from xest import errors
 
-__all__ = ["ErrorCase", "RecordedCase", "error_class"]
+__all__ = ["ErrorCase", "ExpectedRequest", "RecordedCase", "error_class"]
 
 
 def error_class(value: type[errors.XestError] | str) -> type[errors.XestError]:
@@ -66,6 +66,47 @@ class ErrorCase:
         return value if isinstance(value, ErrorCase) else cls(**value)
 
 
+# Parameters that change on every request: never compared.
+VOLATILE = frozenset(
+    {"nonce", "timestamp", "signature", "recvwindow", "otp", "api-sign", "api-key", "sign"}
+)
+
+
+def _params(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    params = dict(value or {})
+    volatile = sorted(k for k in params if k.lower() in VOLATILE)
+    if volatile:
+        raise errors.PluginError(
+            f"expected request parameters {', '.join(volatile)} change on every request; "
+            "leave them out (the suite ignores nonce, timestamp and signature)"
+        )
+    return params
+
+
+@attrs.frozen
+class ExpectedRequest:
+    """The request a recorded case expects the connector to send.
+
+    ``method`` and ``path`` as sent; ``params``: the query, form or JSON-body parameters that
+    matter, with their values (compared as text, numbers by value; ``None``: must be absent).
+    Parameters not named are not compared; nonce, timestamp and signature never are.
+    """
+
+    method: str = attrs.field(converter=str.upper)
+    path: str
+    params: dict[str, Any] = attrs.field(factory=dict, converter=_params)
+
+    def describe(self) -> str:
+        shown = "&".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.method} {self.path}" + (f" with {shown}" if shown else "")
+
+
+def _request(value: ExpectedRequest | Mapping[str, Any] | None) -> ExpectedRequest | None:
+    if value is None or isinstance(value, ExpectedRequest):
+        return value
+    return ExpectedRequest(**value)
+
+
 @attrs.frozen
 class RecordedCase:
     """A recorded answer of an exchange, replayed over HTTP, and what it must parse to.
@@ -75,6 +116,12 @@ class RecordedCase:
     with ``==``; models ignore ``raw``); ``values``, dotted attribute paths to expected values
     (``{"bids.0.price": Decimal("1.5")}``; integer parts index sequences, other parts read
     attributes or dict keys); ``check``, a callable that receives the result and asserts.
+    A check must compare something: the suite also runs it on a made-up result, and a check
+    that accepts that is reported as comparing nothing.
+
+    ``request`` (an :class:`ExpectedRequest`) states what the connector must send; the suite
+    compares it before anything else ("sent side=sell, expected side=buy"). Every case that
+    places, cancels or looks up an order should state it.
     """
 
     name: str
@@ -86,6 +133,7 @@ class RecordedCase:
     args: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
     kwargs: dict[str, Any] = attrs.field(factory=dict, converter=_frozen_dict)
     source: str = ""
+    request: ExpectedRequest | None = attrs.field(default=None, converter=_request)
 
     def __attrs_post_init__(self) -> None:
         if self.expect is None and not self.values and self.check is None:

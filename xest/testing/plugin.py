@@ -30,6 +30,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "credentials from the account configuration or XEST_<NAME>_KEY / XEST_<NAME>_SECRET)",
     )
     group.addoption(
+        "--xest-report",
+        default=None,
+        metavar="PATH",
+        help="write the suite's report (every operation with its result, every check with "
+        "its outcome) as JSON to PATH",
+    )
+    group.addoption(
         "--xest-account",
         default=None,
         metavar="NAME",

@@ -7,6 +7,7 @@ built on) and injects :class:`~xest.testing.server.Fault` s on the way, counting
 
 from __future__ import annotations
 
+import collections
 import http.client
 import threading
 from collections.abc import Mapping
@@ -76,8 +77,17 @@ class FaultProxy(RecordingMixin, LoopbackServer):
         self.timeout = timeout
         # Forwarding happens outside the base class's state lock: the upstream keeps its own.
         self.lock = _NoLock()  # type: ignore[assignment]
+        self.requests: collections.deque[SimRequest] = collections.deque(maxlen=200)
+
+    def resend(self, request: SimRequest) -> SimResponse:
+        """Send ``request`` (one this proxy forwarded) to the upstream again, byte for byte."""
+        return self._forward(request)
 
     def handle(self, request: SimRequest) -> SimResponse:
+        self.requests.append(request)
+        return self._forward(request)
+
+    def _forward(self, request: SimRequest) -> SimResponse:
         target = self.upstream_prefix + request.path
         if request.query_string:
             target += "?" + request.query_string
@@ -110,8 +120,14 @@ class ReplayServer(RecordingMixin, LoopbackServer):
         self._init_log()
         self.responses = dict(responses)
         self.missing: list[str] = []
+        self.requests: list[SimRequest] = []  # every request as received, in order
+
+    def resend(self, request: SimRequest) -> SimResponse:
+        """Send ``request`` (one this proxy forwarded) to the upstream again, byte for byte."""
+        return self._forward(request)
 
     def handle(self, request: SimRequest) -> SimResponse:
+        self.requests.append(request)
         for key in (f"{request.method} {request.path}", request.path):
             if key in self.responses:
                 return _as_response(self.responses[key])

@@ -26,7 +26,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import attrs
 
+from xest.testing.state import Inspection
+
 __all__ = ["Fault", "LoopbackServer", "SimRequest", "SimResponse", "route"]
+
+# A timestamp-nonce request seen again this long after it first came is a replay; sooner, it
+# is a client sending one request twice within one millisecond (two quick reads), which the
+# exchange accepts.
+REPLAY_GRACE = 0.5
 
 
 def route(method: str, path: str) -> Callable[[Callable], Callable]:
@@ -185,12 +192,16 @@ class _Server(ThreadingHTTPServer):
                 sock.shutdown(socket.SHUT_RDWR)
 
 
-class LoopbackServer:
-    """Base of exchange simulators: routes, a little shared state lock, faults, a settable clock."""
+class LoopbackServer(Inspection):
+    """Base of exchange simulators: routes, a little shared state lock, faults, a settable clock,
+    the inspection API (:mod:`xest.testing.state`) and, when ``signature_scheme`` is set, a
+    check of every signed request's signature and nonce before its handler runs."""
 
     exchange: ClassVar[str] = ""
     _routes: ClassVar[dict[tuple[str, str], str]] = {}
     _templates: ClassVar[tuple[tuple[str, re.Pattern[str], str], ...]] = ()
+    #: How the exchange signs (:mod:`xest.testing.signing`); None: requests are not verified.
+    signature_scheme: ClassVar[Any] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -214,6 +225,10 @@ class LoopbackServer:
         self._fault_lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # Why the base refused signed requests, newest last (read by the conformance suite).
+        self.refusals: collections.deque[str] = collections.deque(maxlen=100)
+        self._last_nonce: dict[str, int] = {}
+        self._seen: collections.OrderedDict[tuple[str, int, str], None] = collections.OrderedDict()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -283,6 +298,60 @@ class LoopbackServer:
                     return fault
         return None
 
+    # -- signatures ----------------------------------------------------------------------------
+
+    def api_secret(self, key: str) -> str | None:
+        """The secret of API key ``key`` (None: unknown, left to the simulator to refuse).
+        The default knows ``demo_accounts()`` and ``demo_credentials()``; simulators with
+        more accounts override it."""
+        pairs = []
+        if hasattr(self, "demo_accounts"):
+            pairs += list(self.demo_accounts().values())
+        if hasattr(self, "demo_credentials"):
+            pairs.append(self.demo_credentials())
+        return next((secret for k, secret in pairs if k == key), None)
+
+    def refuse(self, request: SimRequest, reason: str, kind: str) -> SimResponse:
+        """The exchange's answer to a request the base refuses; ``kind`` is ``signature`` or
+        ``nonce``. Simulators override it to answer in their exchange's dialect."""
+        return SimResponse({"error": reason}, status=401)
+
+    def _verify(self, request: SimRequest) -> SimResponse | None:
+        scheme = self.signature_scheme
+        key = scheme.key(request) if scheme is not None else None
+        secret = self.api_secret(key) if key else None
+        if scheme is None or secret is None or key is None:
+            return None
+        problem = scheme.problem(request, secret)
+        if problem is not None:
+            reason = f"{request.method} {request.path}: {problem}"
+            self.refusals.append(reason)
+            return self.refuse(request, reason, "signature")
+        nonce = scheme.nonce(request)
+        signature = scheme.signature(request) or ""
+        if nonce is None:
+            reason = f"{request.method} {request.path}: the request carries no nonce"
+        elif scheme.nonce_kind == "counter" and nonce <= self._last_nonce.get(key, -1):
+            reason = (
+                f"{request.method} {request.path}: nonce {nonce} is not above the last one "
+                f"({self._last_nonce[key]}): a nonce was reused or went backwards"
+            )
+        elif (
+            seen := (key, nonce, signature, request.method, request.path)
+        ) in self._seen and time.monotonic() - self._seen[seen] > REPLAY_GRACE:
+            reason = (
+                f"{request.method} {request.path}: nonce {nonce} was already used for this "
+                "very request: a replayed or reused nonce"
+            )
+        else:
+            self._last_nonce[key] = max(nonce, self._last_nonce.get(key, -1))
+            self._seen.setdefault(seen, time.monotonic())
+            if len(self._seen) > 20_000:
+                self._seen.popitem(last=False)
+            return None
+        self.refusals.append(reason)
+        return self.refuse(request, reason, "nonce")
+
     # -- dispatch ------------------------------------------------------------------------------
 
     def not_found(self, request: SimRequest) -> SimResponse:
@@ -329,7 +398,7 @@ class LoopbackServer:
         if fault is not None and fault.kind == "http":
             return _write(h, SimResponse(fault.body, fault.status, fault.headers))
         with self.lock:
-            response = self.handle(request)
+            response = self._verify(request) or self.handle(request)
         if fault is not None and fault.kind == "lost_response":
             return _reset(h)
         if fault is not None and fault.kind == "truncated":

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from xest.models import Balance, Quote, ServerTime, Status
-from xest.testing import ErrorCase, RecordedCase
+from xest.testing import ErrorCase, ExpectedRequest, RecordedCase
 
 
 def _error(code: str, message: str) -> dict:
@@ -129,6 +129,7 @@ RECORDED_CASES = [
         name="ticker",
         operation="ticker",
         args=("BTC/USD",),
+        request=ExpectedRequest("GET", "/api/v1/ticker", {"market": "BTC-USD"}),
         responses=MARKETS
         | {
             "/api/v1/ticker": '{"market":"BTC-USD","bid":"43210.4","ask":"43210.6",'
@@ -146,6 +147,7 @@ RECORDED_CASES = [
         name="order-book",
         operation="order_book",
         args=("BTC/USD",),
+        request=ExpectedRequest("GET", "/api/v1/book", {"market": "BTC-USD"}),
         responses=MARKETS
         | {
             "/api/v1/book": '{"market":"BTC-USD","bids":[["43210.4","0.5"],["43210.2","0.6"]],'
@@ -162,6 +164,7 @@ RECORDED_CASES = [
         name="candles",
         operation="candles",
         args=("BTC/USD", "1m"),
+        request=ExpectedRequest("GET", "/api/v1/candles", {"market": "BTC-USD", "interval": "1m"}),
         responses=MARKETS
         | {
             "/api/v1/candles": '{"candles":[[1700000040000,"43200.1","43215.0","43190.3",'
@@ -179,6 +182,7 @@ RECORDED_CASES = [
         name="trades",
         operation="trades",
         args=("BTC/USD",),
+        request=ExpectedRequest("GET", "/api/v1/trades", {"market": "BTC-USD"}),
         responses=MARKETS
         | {
             "/api/v1/trades": '{"trades":[{"id":501,"price":"43210.5","size":"0.0150",'
@@ -195,6 +199,7 @@ RECORDED_CASES = [
     RecordedCase(
         name="balances",
         operation="balances",
+        request=ExpectedRequest("GET", "/api/v1/balances"),
         responses={
             "/api/v1/balances": '{"balances":[{"asset":"BTC","available":"1.25000000",'
             '"held":"0.75"},{"asset":"USD","available":"1000.5","held":"0"}]}'
@@ -207,6 +212,7 @@ RECORDED_CASES = [
     RecordedCase(
         name="open-orders",
         operation="open_orders",
+        request=ExpectedRequest("GET", "/api/v1/orders"),
         responses=MARKETS | {"/api/v1/orders": f'{{"orders":[{ORDER_BODY}]}}'},
         values={
             "0.id": "81234",
@@ -220,6 +226,7 @@ RECORDED_CASES = [
         name="order",
         operation="order",
         args=("81234",),
+        request=ExpectedRequest("GET", "/api/v1/order", {"id": "81234"}),
         responses=MARKETS | {"GET /api/v1/order": ORDER_BODY},
         values={
             "id": "81234",
@@ -234,6 +241,18 @@ RECORDED_CASES = [
         operation="place_order",
         args=("BTC/USD", "buy", "limit", Decimal("0.05"), Decimal("41999.9")),
         kwargs={"client_id": "my-1"},
+        request=ExpectedRequest(
+            "POST",
+            "/api/v1/orders",
+            {
+                "market": "BTC-USD",
+                "side": "buy",
+                "type": "limit",
+                "size": "0.05",
+                "price": "41999.9",
+                "clientId": "my-1",
+            },
+        ),
         responses=MARKETS | {"POST /api/v1/orders": ORDER_BODY},
         values={"id": "81234", "side": "buy", "type": "limit", "client_id": "my-1"},
     ),
@@ -241,6 +260,7 @@ RECORDED_CASES = [
         name="cancel-order",
         operation="cancel_order",
         args=("81234",),
+        request=ExpectedRequest("DELETE", "/api/v1/order", {"id": "81234"}),
         responses=MARKETS
         | {"DELETE /api/v1/order": ORDER_BODY.replace('"partial"', '"cancelled"')},
         values={"id": "81234", "status": "cancelled", "filled": Decimal("0.0125")},
@@ -249,6 +269,9 @@ RECORDED_CASES = [
         name="quote",
         operation="quote",
         args=("BTC/USD", "buy", Decimal("0.01")),
+        request=ExpectedRequest(
+            "POST", "/api/v1/quotes", {"market": "BTC-USD", "side": "buy", "size": "0.01"}
+        ),
         responses=MARKETS
         | {
             "/api/v1/quotes": '{"quoteId":"q77","market":"BTC-USD","side":"buy","size":"0.01",'
@@ -276,6 +299,7 @@ RECORDED_CASES = [
                 datetime(2023, 11, 14, 22, 13, 30, tzinfo=UTC),
             ),
         ),
+        request=ExpectedRequest("POST", "/api/v1/quotes/accept", {"quoteId": "q77"}),
         responses=MARKETS
         | {
             "/api/v1/quotes/accept": '{"id":"81235","clientId":null,"market":"BTC-USD",'

@@ -6,8 +6,30 @@ from __future__ import annotations
 
 from xest.http import Endpoint
 from xest.models import Status
+from xest.testing.signing import HmacScheme
 
 API = "/api/v1"
+
+
+def signed_message(request) -> bytes:
+    """What Example signs: timestamp, method, path, then ``?query`` (GET, DELETE) or the body."""
+    if request.method in ("GET", "DELETE"):
+        payload = f"?{request.query_string}" if request.query_string else ""
+    else:
+        payload = request.body
+    stamp = request.header("X-EX-TIMESTAMP") or ""
+    return f"{stamp}{request.method}{request.path}{payload}".encode()
+
+
+# How private requests are signed: HMAC-SHA256, hex, in three headers. The simulator's base
+# verifies every signed request with it; the connector must sign exactly this way.
+SIGNATURE = HmacScheme(
+    key_at=("header", "X-EX-KEY"),
+    signature_at=("header", "X-EX-SIGNATURE"),
+    nonce_at=("header", "X-EX-TIMESTAMP"),
+    message=signed_message,
+    nonce_kind="timestamp",
+)
 STATUS = Endpoint("status", "GET", f"{API}/status", ttl=5)
 TIME = Endpoint("time", "GET", f"{API}/time")
 MARKETS = Endpoint("markets", "GET", f"{API}/markets", ttl=300)

@@ -1,5 +1,6 @@
-"""The hooks through which xest finds the Example connector, its simulator and the payloads the
-conformance suite checks it with. Imports stay inside the hooks so `xest plugins list` is quick."""
+"""The one hook through which xest finds the Example connector with its kit: simulator,
+error and recorded cases for the conformance suite. Imports stay inside the hook and the
+factories so `xest plugins list` is quick."""
 
 from xest import hookimpl
 
@@ -7,31 +8,32 @@ from xest import hookimpl
 XEST_PLUGIN_API = 1
 
 
-@hookimpl
-def xest_register_connectors(register):
-    from xest_example.connector import ExampleConnector
-
-    register(ExampleConnector)
-
-
-@hookimpl
-def xest_simulators(register):
+def simulator(**options):
     from xest_example.simulator import ExampleSimulator
 
-    register("example", ExampleSimulator)
+    return ExampleSimulator(**options)
 
 
-@hookimpl
-def xest_error_payloads(register):
+def error_cases():
     from xest_example.cases import ERROR_CASES
 
-    for case in ERROR_CASES:
-        register("example", case)
+    return ERROR_CASES
+
+
+def recorded_cases():
+    from xest_example.cases import RECORDED_CASES
+
+    return RECORDED_CASES
 
 
 @hookimpl
-def xest_recorded_payloads(register):
-    from xest_example.cases import RECORDED_CASES
+def xest_connectors():
+    from xest.testing import ConnectorKit
+    from xest_example.connector import ExampleConnector
 
-    for case in RECORDED_CASES:
-        register("example", case)
+    return ConnectorKit(
+        ExampleConnector,
+        simulator=simulator,
+        error_cases=error_cases,
+        recorded_cases=recorded_cases,
+    )

@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from xest.testing.server import LoopbackServer, SimRequest, SimResponse, route
+from xest.testing.state import SimBalance, SimOrder, SimPrice
+from xest_example.endpoints import SIGNATURE
 
 API = "/api/v1"
 DEMO_KEY = "example-demo-key-0001"
@@ -30,6 +32,7 @@ def error(code: str, message: str, status: int = 400) -> SimResponse:
 
 class ExampleSimulator(LoopbackServer):
     exchange = "example"
+    signature_scheme = SIGNATURE
 
     def __init__(self, port: int = 0, *, clock_offset: float = 0.0, **_: Any) -> None:
         super().__init__(port, clock_offset=clock_offset)
@@ -53,6 +56,69 @@ class ExampleSimulator(LoopbackServer):
 
     def demo_credentials(self) -> tuple[str, str]:
         return DEMO_KEY, DEMO_SECRET
+
+    def refuse(self, request: SimRequest, reason: str, kind: str) -> SimResponse:
+        if kind == "nonce":
+            return error("TIMESTAMP_OUT_OF_WINDOW", reason, 400)
+        return error("INVALID_SIGNATURE", reason, 401)
+
+    # -- inspection (xest.testing.state) ---------------------------------------------------------
+
+    def inspect_prices(self) -> dict[str, SimPrice]:
+        with self.lock:
+            return {
+                mid: SimPrice(bids[0][0], asks[0][0])
+                for mid, (bids, asks) in ((k, self._book(m, 1)) for k, m in self.markets.items())
+            }
+
+    def inspect_balances(self, key: str | None = None) -> dict[str, SimBalance]:
+        with self.lock:
+            return {
+                a: SimBalance(self.balances[a] - self.held[a], self.held[a]) for a in self.balances
+            }
+
+    def inspect_orders(self, key: str | None = None) -> list[SimOrder]:
+        statuses = {"new": "open", "partial": "open"}
+        with self.lock:
+            return [
+                SimOrder(
+                    id=o["id"],
+                    market=o["market"],
+                    side=o["side"],
+                    amount=o["size"],
+                    filled=o["filled"],
+                    status=statuses.get(o["status"], o["status"]),
+                    price=o["price"],
+                    client_id=o["clientId"],
+                )
+                for o in self.orders.values()
+            ]
+
+    def credit(self, asset: str, amount: Decimal, key: str | None = None) -> None:
+        with self.lock:
+            self.balances[asset] = self.balances.get(asset, Decimal(0)) + Decimal(amount)
+            self.held.setdefault(asset, Decimal(0))
+
+    def fill_order(self, order_id: str, amount: Decimal | None = None) -> None:
+        with self.lock:
+            order = self.orders[order_id]
+            if order["status"] not in ("open", "partial") or order["price"] is None:
+                raise ValueError(f"order {order_id} is not a resting limit order")
+            m = self.markets[order["market"]]
+            left = order["size"] - order["filled"]
+            size = left if amount is None else min(Decimal(amount), left)
+            price, sign = order["price"], 1 if order["side"] == "buy" else -1
+            # Release what the filled part held, then move the funds.
+            if order["side"] == "buy":
+                self.held[m["quote"]] -= size * price
+            else:
+                self.held[m["base"]] -= size
+            self.balances[m["base"]] += sign * size
+            self.balances[m["quote"]] -= sign * size * price
+            order["filled"] += size
+            order["status"] = "filled" if order["filled"] == order["size"] else "partial"
+            order["avgPrice"] = price
+            order["updated"] = self.ms()
 
     def ms(self) -> int:
         return int(self.now() * 1000)
@@ -293,10 +359,11 @@ class ExampleSimulator(LoopbackServer):
 
     def _release(self, order: dict[str, Any]) -> None:
         m = self.markets[order["market"]]
+        left = order["size"] - order["filled"]
         if order["side"] == "buy":
-            self.held[m["quote"]] -= order["size"] * order["price"]
+            self.held[m["quote"]] -= left * order["price"]
         else:
-            self.held[m["base"]] -= order["size"]
+            self.held[m["base"]] -= left
 
     @route("POST", f"{API}/quotes")
     def post_quote(self, request: SimRequest) -> Any:

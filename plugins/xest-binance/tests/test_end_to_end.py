@@ -287,13 +287,12 @@ def test_faults_a_lost_order_answer_is_not_retried_and_the_order_can_be_found(cl
 def test_plugin_registers_the_simulator_and_conformance_cases():
     from xest import registry
 
-    assert registry.simulator_factory("binance") is BinanceSimulator
+    assert isinstance(registry.simulator_factory("binance")(), BinanceSimulator)
     assert registry.connector_class("binance").__module__ == "xest_binance.connector"
-    from xest_binance.conformance import error_cases, recorded_cases
-
-    operations = {case["operation"] for case in recorded_cases()}
+    kit = registry.kits()["binance"]
+    operations = {case.operation for case in kit.cases("recorded_cases")}
     assert operations >= set(registry.connector_class("binance").capabilities)
-    assert {case["error"] for case in error_cases()} >= {
+    assert {case.error.__name__ for case in kit.cases("error_cases")} >= {
         "InvalidNonce",
         "AuthenticationError",
         "InsufficientFunds",

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from xest.models import Quote, Side
+from xest.testing import ErrorCase, ExpectedRequest, RecordedCase
 from xest.testing.payloads import load_payload
 
 SOURCE = "Binance spot API documentation (developers.binance.com), response examples"
@@ -39,7 +40,11 @@ def sample_quote(expires_ms: int = 1623319461670) -> Quote:
     )
 
 
-def error_cases() -> list[dict[str, Any]]:
+def error_cases() -> list[ErrorCase]:
+    return [ErrorCase(**case) for case in _error_cases()]
+
+
+def _error_cases() -> list[dict[str, Any]]:
     cases = []
     for case in _raw("errors"):
         entry = {k: case[k] for k in ("name", "status", "body", "error")}
@@ -76,7 +81,39 @@ def error_cases() -> list[dict[str, Any]]:
     return cases
 
 
-def recorded_cases() -> list[dict[str, Any]]:
+API = "/api/v3"
+# What each case that trades or looks an order up must send (timestamp and signature aside).
+REQUESTS = {
+    "order book": ExpectedRequest("GET", f"{API}/depth", {"symbol": "ETHBTC"}),
+    "recent trades": ExpectedRequest("GET", f"{API}/trades", {"symbol": "ETHBTC"}),
+    "24hr ticker": ExpectedRequest("GET", f"{API}/ticker/24hr", {"symbol": "BNBBTC"}),
+    "open orders with ids past 2**53": ExpectedRequest("GET", f"{API}/openOrders"),
+    "closed orders": ExpectedRequest("GET", f"{API}/allOrders", {"symbol": "LTCBTC"}),
+    "account trades": ExpectedRequest("GET", f"{API}/myTrades", {"symbol": "BNBBTC"}),
+    "account balances": ExpectedRequest("GET", f"{API}/account"),
+    "query order": ExpectedRequest("GET", f"{API}/order", {"symbol": "LTCBTC", "orderId": "1"}),
+    "cancel order": ExpectedRequest("DELETE", f"{API}/order", {"symbol": "LTCBTC", "orderId": "4"}),
+    "new order, FULL response": ExpectedRequest(
+        "POST",
+        f"{API}/order",
+        {"symbol": "BTCUSDT", "side": "SELL", "type": "MARKET", "quantity": "10", "price": None},
+    ),
+    "convert quote": ExpectedRequest(
+        "POST",
+        "/sapi/v1/convert/getQuote",
+        {"fromAsset": "BTC", "toAsset": "USDT", "fromAmount": "0.1"},
+    ),
+    "convert accept and status": ExpectedRequest(
+        "POST", "/sapi/v1/convert/acceptQuote", {"quoteId": "12415572564"}
+    ),
+}
+
+
+def recorded_cases() -> list[RecordedCase]:
+    return [RecordedCase(**case, request=REQUESTS.get(case["name"])) for case in _recorded_cases()]
+
+
+def _recorded_cases() -> list[dict[str, Any]]:
     info = {"GET /api/v3/exchangeInfo": _raw("exchange_info")}
     d = Decimal
     return [

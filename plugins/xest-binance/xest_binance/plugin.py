@@ -1,4 +1,5 @@
-"""The hooks through which xest finds the Binance connector and its simulator."""
+"""The one hook through which xest finds the Binance connector with its kit: simulator, error
+and recorded cases, and how the conformance suite exercises it. Heavy imports stay lazy."""
 
 from xest import hookimpl
 
@@ -6,38 +7,34 @@ from xest import hookimpl
 XEST_PLUGIN_API = 1
 
 
-@hookimpl
-def xest_register_connectors(register):
-    from xest_binance.connector import BinanceConnector
-
-    register(BinanceConnector)
-
-
-@hookimpl
-def xest_simulators(register):
+def simulator(**options):
     from xest_binance.simulator import BinanceSimulator
 
-    register("binance", BinanceSimulator)
+    return BinanceSimulator(**options)
 
 
-@hookimpl
-def xest_error_payloads(register):
+def error_cases():
     from xest_binance.conformance import error_cases
 
-    for case in error_cases():
-        register("binance", case)
+    return error_cases()
 
 
-@hookimpl
-def xest_recorded_payloads(register):
+def recorded_cases():
     from xest_binance.conformance import recorded_cases
 
-    for case in recorded_cases():
-        register("binance", case)
+    return recorded_cases()
 
 
 @hookimpl
-def xest_conformance_options(register):
+def xest_connectors():
+    from xest.testing import ConnectorKit
     from xest_binance.conformance import CONFORMANCE_OPTIONS
+    from xest_binance.connector import BinanceConnector
 
-    register("binance", dict(CONFORMANCE_OPTIONS))
+    return ConnectorKit(
+        BinanceConnector,
+        simulator=simulator,
+        error_cases=error_cases,
+        recorded_cases=recorded_cases,
+        options=CONFORMANCE_OPTIONS,
+    )

@@ -75,3 +75,24 @@ def sign_request(
         prepared.body = signed
         prepared.headers["Content-Type"] = "application/x-www-form-urlencoded"
     prepared.headers[API_KEY_HEADER] = key
+
+
+def _signed_message(request: Any) -> bytes:
+    def strip(text: str) -> str:
+        return "&".join(p for p in text.split("&") if p and not p.startswith("signature="))
+
+    return (strip(request.query_string) + strip(request.body)).encode()
+
+
+def scheme() -> Any:
+    """This signature as a :class:`xest.testing.signing.HmacScheme`: the simulator's base
+    verifies every signed request with it (and refuses a replayed timestamp and signature)."""
+    from xest.testing.signing import HmacScheme
+
+    return HmacScheme(
+        key_at=("header", API_KEY_HEADER),
+        signature_at=("param", "signature"),
+        nonce_at=("param", "timestamp"),
+        message=_signed_message,
+        nonce_kind="timestamp",
+    )

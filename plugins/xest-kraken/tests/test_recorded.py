@@ -1,6 +1,6 @@
 """Kraken's documented answers, served over HTTP and parsed by the connector end to end.
 
-The cases are the ones the plugin hands the conformance suite (``xest_recorded_payloads``), so
+The cases are the ones the plugin hands the conformance suite (its ``ConnectorKit``), so
 this also proves those cases hold.
 """
 
@@ -28,9 +28,8 @@ def _value(result: Any, path: str) -> Any:
     return result
 
 
-@pytest.mark.parametrize("case", recorded_cases(), ids=lambda c: c["name"])
-def test_recorded_case_parses_to_its_documented_values(case):
-    case = RecordedCase.coerce(case)
+@pytest.mark.parametrize("case", recorded_cases(), ids=lambda c: c.name)
+def test_recorded_case_parses_to_its_documented_values(case: RecordedCase):
     with Replay(case.responses) as server:
         result = getattr(connector(server.url), case.operation)(*case.args, **case.kwargs)
     for path, expected in case.values.items():
@@ -74,11 +73,8 @@ def test_private_requests_are_signed_form_posts_with_a_nonce():
     assert request.body.startswith("nonce=") and request.form["nonce"].isdigit()
 
 
-@pytest.mark.parametrize("case", error_cases(), ids=lambda c: c["name"])
+@pytest.mark.parametrize("case", error_cases(), ids=lambda c: c.name)
 def test_error_envelopes_answered_with_http_200_map_to_xest_errors(case):
-    from xest.testing import ErrorCase
-
-    case = ErrorCase.coerce(case)
     with (
         Replay({"/0/public/SystemStatus": case.body}) as server,
         pytest.raises(case.error) as caught,
@@ -96,16 +92,11 @@ def test_a_status_kraken_adds_later_reads_as_unknown():
 
 
 def test_the_plugin_hands_its_cases_to_the_conformance_suite():
-    from xest import plugins
+    from xest import registry
 
-    registered, failed = plugins.collect("xest_recorded_payloads")
-    assert "kraken" not in failed
-    names = {
-        args[1]["name"] for calls in registered.values() for args in calls if args[0] == "kraken"
-    }
+    kit = registry.kits()["kraken"]
+    names = {case.name for case in kit.cases("recorded_cases")}
     assert {"Ticker", "AssetPairs", "BalanceEx", "AddOrder"} <= names
-    registered, _ = plugins.collect("xest_error_payloads")
-    texts = {
-        args[1]["code"] for calls in registered.values() for args in calls if args[0] == "kraken"
-    }
+    texts = {case.code for case in kit.cases("error_cases")}
     assert "EAPI:Invalid nonce" in texts
+    assert kit.simulator is not None and kit.options["symbol"] == "BTC/USD"

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from xest.models import OrderStatus, OrderType, Quote, Side, Status, TimeInForce
+from xest.testing import ErrorCase, ExpectedRequest, RecordedCase
 from xest.testing.payloads import load_payload
 
 SOURCE = "Kraken Spot REST API documentation (docs.kraken.com), response examples"
@@ -50,9 +51,9 @@ ERRORS: tuple[tuple[str, str], ...] = (
 )
 
 
-def error_cases() -> list[dict[str, Any]]:
+def error_cases() -> list[ErrorCase]:
     return [
-        {"name": text, "body": {"error": [text]}, "error": error, "code": text}
+        ErrorCase(name=text, body={"error": [text]}, error=error, code=text)
         for text, error in ERRORS
     ]
 
@@ -70,7 +71,44 @@ def _doc_quote() -> Quote:
     )
 
 
-def recorded_cases() -> list[dict[str, Any]]:
+PRIVATE = "/0/private"
+# What each case that trades or looks an order up must send (nonce and signature aside).
+REQUESTS = {
+    "Ticker": ExpectedRequest("GET", "/0/public/Ticker", {"pair": "XXBTZUSD"}),
+    "Depth": ExpectedRequest("GET", "/0/public/Depth", {"pair": "XXBTZUSD"}),
+    "Trades": ExpectedRequest("GET", "/0/public/Trades", {"pair": "XXBTZUSD"}),
+    "OpenOrders": ExpectedRequest("POST", f"{PRIVATE}/OpenOrders"),
+    "ClosedOrders": ExpectedRequest("POST", f"{PRIVATE}/ClosedOrders"),
+    "TradesHistory": ExpectedRequest("POST", f"{PRIVATE}/TradesHistory"),
+    "BalanceEx": ExpectedRequest("POST", f"{PRIVATE}/BalanceEx"),
+    "QueryOrders": ExpectedRequest(
+        "POST", f"{PRIVATE}/QueryOrders", {"txid": "OBCMZD-JIEE7-77TH3F"}
+    ),
+    "AddOrder": ExpectedRequest(
+        "POST",
+        f"{PRIVATE}/AddOrder",
+        {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "1.45", "price": "27500"},
+    ),
+    "CancelOrder": ExpectedRequest(
+        "POST", f"{PRIVATE}/CancelOrder", {"txid": "OMMDB2-FSB6Z-7W3HPO"}
+    ),
+    "Quote from Depth": ExpectedRequest("GET", "/0/public/Depth", {"pair": "XXBTZUSD"}),
+    "Quote accepted with AddOrder": ExpectedRequest(
+        "POST",
+        f"{PRIVATE}/AddOrder",
+        {
+            "pair": "XBTUSD",
+            "type": "buy",
+            "ordertype": "limit",
+            "volume": "1.45",
+            "price": "27500",
+            "timeinforce": "IOC",
+        },
+    ),
+}
+
+
+def recorded_cases() -> list[RecordedCase]:
     pairs = {"GET /0/public/AssetPairs": raw("asset_pairs")}
 
     def case(
@@ -80,17 +118,18 @@ def recorded_cases() -> list[dict[str, Any]]:
         values: dict[str, Any],
         *args: Any,
         **kwargs: Any,
-    ) -> dict[str, Any]:
+    ) -> RecordedCase:
         served = {**pairs, **{k: raw(v) for k, v in responses.items()}}
-        return {
-            "name": name,
-            "operation": operation,
-            "responses": served,
-            "values": values,
-            "args": args,
-            "kwargs": kwargs,
-            "source": SOURCE,
-        }
+        return RecordedCase(
+            name=name,
+            operation=operation,
+            responses=served,
+            values=values,
+            args=args,
+            kwargs=kwargs,
+            source=SOURCE,
+            request=REQUESTS.get(name),
+        )
 
     return [
         case(

@@ -1,5 +1,5 @@
-"""The hooks through which xest finds the Kraken connector, its simulator, and the material
-the conformance suite checks it with."""
+"""The one hook through which xest finds the Kraken connector with its kit: simulator, error
+and recorded cases, and how the conformance suite exercises it. Heavy imports stay lazy."""
 
 from xest import hookimpl
 
@@ -7,41 +7,34 @@ from xest import hookimpl
 XEST_PLUGIN_API = 1
 
 
-@hookimpl
-def xest_register_connectors(register):
-    from xest_kraken.connector import KrakenConnector
+def simulator(**options):
+    from xest_kraken.simulator import KrakenSimulator
 
-    register(KrakenConnector)
-
-
-@hookimpl
-def xest_simulators(register):
-    def factory(**options):
-        from xest_kraken.simulator import KrakenSimulator
-
-        return KrakenSimulator(**options)
-
-    register("kraken", factory)
+    return KrakenSimulator(**options)
 
 
-@hookimpl
-def xest_error_payloads(register):
+def error_cases():
     from xest_kraken.conformance import error_cases
 
-    for case in error_cases():
-        register("kraken", case)
+    return error_cases()
 
 
-@hookimpl
-def xest_recorded_payloads(register):
+def recorded_cases():
     from xest_kraken.conformance import recorded_cases
 
-    for case in recorded_cases():
-        register("kraken", case)
+    return recorded_cases()
 
 
 @hookimpl
-def xest_conformance_options(register):
+def xest_connectors():
+    from xest.testing import ConnectorKit
     from xest_kraken.conformance import CONFORMANCE_OPTIONS
+    from xest_kraken.connector import KrakenConnector
 
-    register("kraken", dict(CONFORMANCE_OPTIONS))
+    return ConnectorKit(
+        KrakenConnector,
+        simulator=simulator,
+        error_cases=error_cases,
+        recorded_cases=recorded_cases,
+        options=CONFORMANCE_OPTIONS,
+    )

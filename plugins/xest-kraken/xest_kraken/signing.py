@@ -47,3 +47,25 @@ def sign(request: PreparedRequest, credentials: Credentials, context: SigningCon
     request.headers["API-Key"] = credentials.key
     key = credentials.derived("kraken-hmac-key", decode_secret)  # decoded once per credentials
     request.headers["API-Sign"] = signature(request.path, nonce, request.body, key)
+
+
+def _signed_message(request) -> bytes:
+    nonce = request.form.get("nonce", "")
+    return request.path.encode() + hashlib.sha256(f"{nonce}{request.body}".encode()).digest()
+
+
+def scheme():
+    """This signature as a :class:`xest.testing.signing.HmacScheme`: the simulator's base
+    verifies every private request with it (and that each nonce increases)."""
+    from xest.testing.signing import HmacScheme
+
+    return HmacScheme(
+        key_at=("header", "API-Key"),
+        signature_at=("header", "API-Sign"),
+        nonce_at=("param", "nonce"),
+        message=_signed_message,
+        digest="sha512",
+        encoding="base64",
+        secret_encoding="base64",
+        nonce_kind="counter",
+    )

@@ -1,4 +1,4 @@
-"""The exchange's own error payloads: each body the plugin registered (``xest_error_payloads``)
+"""The exchange's own error payloads: each body the plugin registered (the kit's ``error_cases``)
 is served between the connector and its simulator, and must raise the xest error it names."""
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def test_exchange_error_payload(xest_ctx: Context, xest_case: ErrorCase | None):
     ctx = xest_ctx
     if xest_case is None:
         pytest.fail(
-            f"{ctx.name} registers no exchange error payloads: implement the "
-            "xest_error_payloads hook with the error bodies the exchange really sends"
+            f"{ctx.name} has no error cases: give its ConnectorKit error_cases, the error "
+            "bodies the exchange really sends and the xest error each must become"
         )
     case = xest_case
     operation = case.operation or ctx.h.read_operation

@@ -36,15 +36,35 @@ class Harness:
         self.cls: type[Connector] = registry.connector_class(exchange)
         self.name = self.cls.exchange
         self.live = live
-        self.sim_factory = registry.simulators().get(self.name)
         self.problems: list[str] = []
-        self.error_cases = self._cases("xest_error_payloads", ErrorCase)
-        self.recorded_cases = self._cases("xest_recorded_payloads", RecordedCase)
+        self.kit = registry.kits().get(self.name)
+        self.sim_factory = registry.simulators().get(self.name)
         self.options: dict[str, Any] = {}
-        for calls in plugins.collect("xest_conformance_options")[0].values():
-            for args in calls:
-                if len(args) == 2 and args[0] == self.name:
-                    self.options.update(args[1])
+        self.checks: list[Callable[..., Any]] = []
+        self.exclude: dict[str, str] = {}
+        if self.kit is not None:
+            self.error_cases = self._kit_cases("error_cases")
+            self.recorded_cases = self._kit_cases("recorded_cases")
+            self.options.update(self.kit.options)
+            self.checks = list(self.kit.checks)
+            self.exclude = dict(self.kit.exclude)
+        else:  # a plugin on the older per-part hooks
+            self.error_cases = self._cases("xest_error_payloads", ErrorCase)
+            self.recorded_cases = self._cases("xest_recorded_payloads", RecordedCase)
+            for calls in plugins.collect("xest_conformance_options")[0].values():
+                for args in calls:
+                    if len(args) == 2 and args[0] == self.name:
+                        self.options.update(args[1])
+        # Set by the foundation checks: later checks that need them say they depend on them.
+        self.broken: dict[str, str] = {}
+        self.touched: set[str] = set()  # operations the running check called (the report)
+
+    def _kit_cases(self, kind: str) -> list[Any]:
+        try:
+            return self.kit.cases(kind)  # type: ignore[union-attr]
+        except Exception as exc:
+            self.problems.append(f"{self.name}'s ConnectorKit.{kind}: {exc}")
+            return []
 
     def _cases(self, hook: str, kind: Any) -> list[Any]:
         registered, failed = plugins.collect(hook)
@@ -74,7 +94,7 @@ class Harness:
 
     def start_sim(self, **options: Any) -> Any:
         if self.sim_factory is None:
-            pytest.skip(f"{self.name} registers no simulator (xest_simulators hook)")
+            pytest.skip(f"{self.name} registers no simulator (ConnectorKit.simulator)")
         try:
             sim = self.sim_factory(port=0, **options)
         except TypeError as exc:
@@ -162,9 +182,20 @@ class Context:
         watchdog: float = WATCHDOG,
         **kwargs: Any,
     ) -> Any:
-        """Call ``operation`` on the connector; fail if it hangs or raises a non-xest error."""
+        """Call ``operation`` on the connector; fail if it hangs or raises a non-xest error.
+
+        A signed request the simulator's base refused (bad signature, reused nonce) fails
+        naming that refusal, not as whatever error the connector made of it."""
         connector = (client or self.client).connector
-        return guarded(getattr(connector, operation), operation, watchdog, *args, **kwargs)
+        self.h.touched.add(operation)
+        refused = len(getattr(self.sim, "refusals", ()))
+        try:
+            return guarded(getattr(connector, operation), operation, watchdog, *args, **kwargs)
+        except (errors.AuthenticationError, errors.InvalidNonce) as exc:
+            reasons = list(getattr(self.sim, "refusals", ()))[refused:]
+            if reasons and client is None:
+                pytest.fail(refusal_message(self.name, operation, reasons[-1], exc), pytrace=False)
+            raise
 
     def require(self, operation: str) -> None:
         """Skip the test when ``operation`` is undeclared, after checking it raises NotSupported
@@ -239,6 +270,12 @@ class Context:
             pytest.skip("no reference price: declare order_book or ticker, or set order_price")
         price = _step(reference * Decimal("0.8"), market.price_step, ROUND_DOWN)
         price = max(price, market.min_price or Decimal(0))
+        if price <= 0:
+            pytest.fail(
+                f"the reference price of {self.symbol} is {reference}, too small for its price "
+                f"step {market.price_step}: data of the wrong pair served?",
+                pytrace=False,
+            )
         amount = Decimal(str(opts.get("order_amount") or 0)) or market.min_amount
         amount = amount or market.amount_step or Decimal("0.001")
         if market.min_cost and amount * price < market.min_cost:
@@ -252,7 +289,7 @@ class Context:
         if amount is None:
             amount, _ = self.resting_buy() if symbol == self.symbol else (None, None)
         if amount is None:
-            pytest.skip("set quote_amount in the xest_conformance_options hook")
+            pytest.skip("set quote_amount in the ConnectorKit options")
         return symbol, opts.get("quote_side", "buy"), Decimal(str(amount))
 
     def default_args(self, operation: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -271,6 +308,34 @@ class Context:
         if operation == "accept_quote":
             return (self.call("quote", *self.quote_args()),), {}
         return (), {}
+
+
+def refusal_message(name: str, operation: str, reason: str, exc: Exception) -> str:
+    what = (
+        "reuses a nonce (or sends one that does not increase)"
+        if "nonce" in reason and "signature" not in reason
+        else "signs differently from its declared signature scheme"
+    )
+    return (
+        f"{name} {what}: the simulator refused {operation}(): {reason} "
+        f"(the connector raised {type(exc).__name__}); see the connector's sign()"
+    )
+
+
+class foundation:
+    """Mark a check as one others depend on: when it fails, its message is kept so a later
+    check that fails with it can say it depends on this one."""
+
+    def __init__(self, harness: Harness, check: str) -> None:
+        self.harness, self.check = harness, check
+
+    def __enter__(self) -> None:
+        self.harness.broken.pop(self.check, None)
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if exc is not None and not isinstance(exc, pytest.skip.Exception):
+            lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+            self.harness.broken[self.check] = lines[0] if lines else type(exc).__name__
 
 
 def cases(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

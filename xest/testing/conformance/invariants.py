@@ -126,7 +126,10 @@ def balance_problems(balances: Mapping[str, Balance]) -> list[str]:
 def order_problems(o: Order) -> list[str]:
     found = []
     if o.filled > o.amount:
-        found.append(f"order {o.id}: filled {o.filled} exceeds amount {o.amount}")
+        found.append(
+            f"order {o.id}: filled {o.filled} exceeds amount {o.amount} (the remaining amount "
+            "reported as the amount?)"
+        )
     if not o.id:
         found.append("order without an id")
     return found
@@ -139,7 +142,10 @@ def quote_problems(q: Quote, now: datetime) -> list[str]:
     elif abs(q.cost - q.amount * q.price) > q.cost * Decimal("0.01"):
         found.append(f"quote {q.id}: cost {q.cost} is not amount x price ({q.amount * q.price})")
     if q.expires_at <= now:
-        found.append(f"quote {q.id} already expired when received ({q.expires_at.isoformat()})")
+        unit = " (a timestamp read in the wrong unit?)" if q.expires_at.year < 2000 else ""
+        found.append(
+            f"quote {q.id} already expired when received ({q.expires_at.isoformat()}){unit}"
+        )
     if not q.id:
         found.append("quote without an id")
     return found
@@ -162,3 +168,59 @@ def symbol_problems(values: Iterable[Any], symbols: set[str]) -> list[str]:
         for v in values
         if getattr(v, "symbol", None) is not None and v.symbol not in symbols
     ]
+
+
+def datetimes_in(value: Any, where: str, depth: int = 0) -> list[tuple[str, datetime]]:
+    """Every aware datetime inside ``value`` (models' ``raw`` payloads left out), with where."""
+    if depth > 8 or value is None or isinstance(value, str | bytes | int | float | Decimal):
+        return []
+    if isinstance(value, datetime):
+        return [(where, value)] if value.utcoffset() is not None else []
+    found: list[tuple[str, datetime]] = []
+    if attrs.has(type(value)):
+        name = type(value).__name__
+        for field in attrs.fields(type(value)):
+            if field.name != "raw":
+                found += datetimes_in(getattr(value, field.name), f"{name}.{field.name}", depth + 1)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            found += datetimes_in(item, f"{where}[{key!r}]", depth + 1)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found += datetimes_in(item, f"{where}[{i}]", depth + 1)
+    return found
+
+
+def time_problems(
+    value: Any, where: str, reference: datetime, window: timedelta, what: str
+) -> list[str]:
+    """Datetimes in ``value`` further than ``window`` from ``reference`` (``what`` names it)."""
+    found = []
+    for place, stamp in datetimes_in(value, where):
+        off = abs((stamp - reference).total_seconds())
+        if off > window.total_seconds():
+            found.append(
+                f"{place} = {stamp.isoformat()} is {_span(off)} away from {what} "
+                f"({reference.isoformat(timespec='seconds')}): a timestamp read in the wrong "
+                "unit (seconds vs milliseconds) or from the wrong field"
+            )
+    return found
+
+
+def era_problems(value: Any, where: str, era: tuple[datetime, datetime]) -> list[str]:
+    """Datetimes in ``value`` outside the era (a day either side) of the payload they came from."""
+    low, high = era[0] - timedelta(days=1), era[1] + timedelta(days=1)
+    return [
+        f"{place} = {stamp.isoformat()} is outside the recorded payload's era "
+        f"({low.date()} .. {high.date()}): a timestamp read in the wrong unit (seconds vs "
+        "milliseconds) or from the wrong field"
+        for place, stamp in datetimes_in(value, where)
+        if not low <= stamp <= high
+    ]
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"

@@ -13,6 +13,7 @@ import pytest
 
 from xest import errors
 from xest.testing.conformance.harness import Harness
+from xest.testing.conformance.report import Report, operations_of
 
 SUITE_DIR = Path(__file__).resolve().parent
 CHECK_PREFIX = "check_"
@@ -35,6 +36,7 @@ class ConformancePlugin:
         self.outcomes: dict[str, collections.Counter[str]] = collections.defaultdict(
             collections.Counter
         )
+        self.reports = {n: Report(n, h.cls.capabilities) for n, h in self.harnesses.items()}
         self.skips: list[tuple[str, str, str]] = []
         self.failures: list[tuple[str, str, str]] = []
         _point_collection_at_suite(config)
@@ -69,10 +71,68 @@ class ConformancePlugin:
         for name in self.names:
             cases = getattr(self.harnesses[name], cases_of)
             for case in cases:
-                params.append(pytest.param(name, case, id=f"{name}-{case.name}"))
-            if not cases:  # the check then fails, saying which hook to implement
+                label = getattr(case, "name", None) or getattr(case, "__name__", "check")
+                params.append(pytest.param(name, case, id=f"{name}-{label}"))
+            if not cases:  # the check fails (or skips) saying what the kit could give
                 params.append(pytest.param(name, None, id=f"{name}-none"))
         metafunc.parametrize(("xest_exchange", "xest_case"), params, scope="session")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        # Foundations first, so a later check can say it depends on one that failed; checks a
+        # plugin excluded are skipped with the plugin's reason, which the report shows.
+        items.sort(
+            key=lambda item: (
+                FOUNDATIONS.index(_check(item)) if _check(item) in FOUNDATIONS else len(FOUNDATIONS)
+            )
+        )
+        for item in items:
+            harness = self.harnesses.get(_param(item, "xest_exchange") or "")
+            if harness is not None and _check(item) in harness.exclude:
+                reason = harness.exclude[_check(item)]
+                item.add_marker(pytest.mark.skip(reason=f"excluded by the plugin: {reason}"))
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        harness = self.harnesses.get(_param(item, "xest_exchange") or "")
+        if harness is not None:
+            harness.touched = set()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: Any) -> Any:
+        outcome = yield
+        report = outcome.get_result()
+        name = _param(item, "xest_exchange") or ""
+        harness = self.harnesses.get(name)
+        if harness is None:
+            return
+        check = _check(item)
+        if report.failed:
+            for foundation in FOUNDATIONS:
+                if (
+                    foundation in harness.broken
+                    and foundation != check
+                    and depends(check, foundation)
+                ):
+                    report.longrepr = (
+                        f"depends on {foundation}, which failed: {harness.broken[foundation]}\n"
+                        f"{report.longrepr}"
+                    )
+                    break
+        if report.when == "call" or not report.passed:
+            if report.skipped:
+                reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+                message = reason.removeprefix("Skipped: ")
+            else:
+                message = _first_line(report) if report.failed else ""
+            ops = operations_of(check, _param(item, "xest_case"), harness.touched)
+            self.reports[name].add(item.name, report.outcome, message, ops)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        path = self.config.getoption("xest_report", default=None)
+        if path:
+            import json
+
+            reports = {name: report.as_dict() for name, report in self.reports.items()}
+            Path(path).write_text(json.dumps(reports, indent=1, default=str))
 
     # -- reporting --------------------------------------------------------------------------------
 
@@ -111,12 +171,54 @@ class ConformancePlugin:
                 f"{name}: {verdict} -- {counts['passed']} passed, {counts['failed']} failed, "
                 f"{counts['skipped']} skipped"
             )
+            for line in self.reports[name].lines():
+                tr.write_line(line)
             for exch, check, line in self.failures:
                 if exch == name:
                     tr.write_line(f"  FAIL {check}: {line}")
             for exch, check, reason in self.skips:
                 if exch == name:
                     tr.write_line(f"  skip {check}: {reason}")
+
+
+# Checks others build on, in the order they run; see ``depends``.
+FOUNDATIONS = ["test_signed_requests_are_accepted", "test_placement_reaches_the_simulator_as_asked"]
+PUBLIC_CHECKS = {
+    "test_simulator_registered",
+    "test_registered_cases_are_valid",
+    "test_undeclared_operations_raise_not_supported",
+    "test_status",
+    "test_server_time_follows_the_simulator_clock",
+    "test_markets",
+    "test_ticker",
+    "test_tickers",
+    "test_order_book",
+    "test_candles",
+    "test_trades",
+    "test_read_fault",
+    "test_recorded_payload",
+    "test_recorded_payloads_cover_declared_operations",
+    "test_recorded_cases_state_their_requests",
+    "test_market_data_is_the_pair_asked_on_the_simulator_clock",
+    "test_live_reads",
+}
+
+
+def depends(check: str, foundation: str) -> bool:
+    """Whether ``check`` needs what ``foundation`` proves: signed requests for every check of a
+    private operation, a correct placement for the checks that place orders."""
+    if foundation == FOUNDATIONS[0]:
+        return check not in PUBLIC_CHECKS
+    return any(word in check for word in ("order", "quote", "fill", "place", "balances_match"))
+
+
+def _check(item: pytest.Item) -> str:
+    return getattr(item, "originalname", None) or item.name.partition("[")[0]
+
+
+def _param(item: pytest.Item, name: str) -> Any:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get(name) if callspec is not None else None
 
 
 def _failed() -> str:

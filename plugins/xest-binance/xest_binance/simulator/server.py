@@ -22,6 +22,8 @@ from decimal import Decimal
 from typing import Any
 
 from xest.testing.server import SimRequest, SimResponse, route
+from xest.testing.state import SimBalance, SimOrder, SimPrice
+from xest_binance import signing
 from xest_binance.simulator.limits import WeightBook
 from xest_binance.simulator.market import INTERVAL_MS, default_markets
 from xest_binance.simulator.quotes import ConvertDesk
@@ -46,8 +48,19 @@ def _strip_signature(text: str) -> str:
     return "&".join(part for part in text.split("&") if not part.startswith("signature="))
 
 
+STATUSES = {
+    "NEW": "open",
+    "PARTIALLY_FILLED": "open",
+    "FILLED": "filled",
+    "CANCELED": "cancelled",
+    "REJECTED": "rejected",
+    "EXPIRED": "expired",
+}
+
+
 class BinanceSimulator(StreamRoutes):
     exchange = "binance"
+    signature_scheme = signing.scheme()
 
     def __init__(
         self,
@@ -118,6 +131,48 @@ class BinanceSimulator(StreamRoutes):
     def balances(self, key: str) -> dict[str, tuple[Decimal, Decimal]]:
         account = self.exchange_state.accounts[key]
         return {a: (f, lk) for a, (f, lk) in account.balances.items()}
+
+    # -- inspection (xest.testing.state) and the base's signature checks ---------------------------
+
+    def api_secret(self, key: str) -> str | None:
+        account = self.exchange_state.accounts.get(key)
+        return account.secret if account is not None else None
+
+    def refuse(self, request: SimRequest, reason: str, kind: str) -> SimResponse:
+        if kind == "nonce":
+            return SimResponse({"code": -1021, "msg": f"Timestamp reused: {reason}"}, status=400)
+        return SimResponse({"code": -1022, "msg": "Signature for this request is not valid."}, 400)
+
+    def inspect_prices(self) -> dict[str, SimPrice]:
+        with self.lock:
+            return {s: SimPrice(m.best_bid(), m.best_ask()) for s, m in self.markets.items()}
+
+    def inspect_balances(self, key: str | None = None) -> dict[str, SimBalance]:
+        with self.lock:
+            account = self.exchange_state.accounts[key or self._demo.key]
+            return {a: SimBalance(f, lk) for a, (f, lk) in account.balances.items()}
+
+    def inspect_orders(self, key: str | None = None) -> list[SimOrder]:
+        with self.lock:
+            account = self.exchange_state.accounts[key or self._demo.key]
+            return [
+                SimOrder(
+                    id=str(o["orderId"]),
+                    market=o["symbol"],
+                    side=o["side"].lower(),
+                    amount=Decimal(o["origQty"]),
+                    filled=Decimal(o["executedQty"]),
+                    status=STATUSES.get(o["status"], o["status"].lower()),
+                    price=Decimal(o["price"]) if Decimal(o["price"]) else None,
+                    client_id=o["clientOrderId"],
+                )
+                for o in self.exchange_state._of(account)
+            ]
+
+    def credit(self, asset: str, amount: Any, key: str | None = None) -> None:
+        with self.lock:
+            account = self.exchange_state.accounts[key or self._demo.key]
+            account.add(asset, Decimal(str(amount)))
 
     def now_ms(self) -> int:
         return int(self.now() * 1000)

@@ -17,6 +17,9 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from xest.testing.server import SimRequest, SimResponse, route
+from xest.testing.state import SimBalance, SimPrice
+from xest.testing.state import SimOrder as Inspected
+from xest_kraken import signing
 from xest_kraken.simulator import data, market
 from xest_kraken.simulator.data import PairDef
 from xest_kraken.simulator.engine import Account, Engine, Ids, Reject
@@ -32,6 +35,7 @@ class KrakenSimulator(StreamRoutes):
     """The simulated Kraken. ``demo_credentials()`` gives a funded account's key and secret."""
 
     exchange: ClassVar[str] = "kraken"
+    signature_scheme = signing.scheme()
 
     def __init__(
         self, port: int = 0, *, clock_offset: float = 0.0, seed: int = 7, **options: Any
@@ -112,6 +116,58 @@ class KrakenSimulator(StreamRoutes):
 
     def account(self, key: str | None = None) -> Account:
         return self.accounts[key or data.DEMO_KEY]
+
+    # -- inspection (xest.testing.state) and the base's signature checks ---------------------------
+
+    def api_secret(self, key: str) -> str | None:
+        account = self.accounts.get(key)
+        return account.secret if account is not None else None
+
+    def refuse(self, request: SimRequest, reason: str, kind: str) -> SimResponse:
+        return fail("EAPI:Invalid nonce" if kind == "nonce" else "EAPI:Invalid signature")
+
+    def inspect_prices(self) -> dict[str, SimPrice]:
+        with self.lock:
+            prices = {}
+            for p in data.PAIRS:
+                bids, asks = self.book(p)
+                d = p.pair_decimals
+                prices[p.key] = SimPrice(market.q(bids[0][0], d), market.q(asks[0][0], d))
+            return prices
+
+    def inspect_balances(self, key: str | None = None) -> dict[str, SimBalance]:
+        with self.lock:
+            account = self.account(key)
+            out = {}
+            for code, total in account.balances.items():
+                held = Decimal(self._amount(code, account.held(code)))
+                out[code] = SimBalance(Decimal(self._amount(code, total)) - held, held)
+            return out
+
+    def inspect_orders(self, key: str | None = None) -> list[Inspected]:
+        statuses = {"pending": "open", "closed": "filled", "canceled": "cancelled"}
+        with self.lock:
+            return [
+                Inspected(
+                    id=o.txid,
+                    market=o.pair.key,
+                    side=o.side,
+                    amount=o.vol,
+                    filled=o.vol_exec,
+                    status=statuses.get(o.status, o.status),
+                    price=o.price,
+                    client_id=o.cl_ord_id,
+                )
+                for o in self.account(key).orders.values()
+            ]
+
+    def credit(self, asset: str, amount: Any, key: str | None = None) -> None:
+        with self.lock:
+            balances = self.account(key).balances
+            balances[asset] = balances.get(asset, Decimal(0)) + Decimal(str(amount))
+
+    def fill_order(self, order_id: str, amount: Any = None) -> None:
+        self.fill(order_id, amount)
 
     # -- helpers ---------------------------------------------------------------------------------
 
