@@ -83,6 +83,10 @@ def _params(value: Mapping[str, Any] | None) -> dict[str, Any]:
     return params
 
 
+def _upper(value: str) -> str:
+    return value.upper()
+
+
 @attrs.frozen
 class ExpectedRequest:
     """The request a recorded case expects the connector to send.
@@ -92,7 +96,7 @@ class ExpectedRequest:
     Parameters not named are not compared; nonce, timestamp and signature never are.
     """
 
-    method: str = attrs.field(converter=str.upper)
+    method: str = attrs.field(converter=_upper)
     path: str
     params: dict[str, Any] = attrs.field(factory=dict, converter=_params)
 

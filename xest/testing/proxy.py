@@ -122,10 +122,6 @@ class ReplayServer(RecordingMixin, LoopbackServer):
         self.missing: list[str] = []
         self.requests: list[SimRequest] = []  # every request as received, in order
 
-    def resend(self, request: SimRequest) -> SimResponse:
-        """Send ``request`` (one this proxy forwarded) to the upstream again, byte for byte."""
-        return self._forward(request)
-
     def handle(self, request: SimRequest) -> SimResponse:
         self.requests.append(request)
         for key in (f"{request.method} {request.path}", request.path):

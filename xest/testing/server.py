@@ -228,7 +228,11 @@ class LoopbackServer(Inspection):
         # Why the base refused signed requests, newest last (read by the conformance suite).
         self.refusals: collections.deque[str] = collections.deque(maxlen=100)
         self._last_nonce: dict[str, int] = {}
-        self._seen: collections.OrderedDict[tuple[str, int, str], None] = collections.OrderedDict()
+        # (key, nonce, signature, method, path) -> when first seen. Binance's signature does
+        # not cover the path, so one query signed for two endpoints is no replay.
+        self._seen: collections.OrderedDict[tuple[str, int, str, str, str], float] = (
+            collections.OrderedDict()
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------
 

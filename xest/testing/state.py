@@ -19,6 +19,7 @@ Markets and assets are named the exchange's way (``XXBTZUSD``, ``ZUSD``; ``BTC-U
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -88,9 +89,10 @@ class Inspection:
         """Add ``amount`` of ``asset`` (its exchange code) to the account's free funds."""
         raise NotImplementedError(_missing(self, "credit()"))
 
-    def fill_order(self, order_id: str, amount: Decimal | None = None) -> None:
+    def fill_order(self, order_id: str, amount: Decimal | None = None) -> Any:
         """Fill the resting order ``order_id`` (all of it, or ``amount``) at its own price, as
-        a maker, moving the account's balances as the exchange would."""
+        a maker, moving the account's balances as the exchange would (what it returns, if
+        anything, is the simulator's own)."""
         raise NotImplementedError(_missing(self, "fill_order()"))
 
     def inspect_order(self, order_id: str, key: str | None = None) -> SimOrder | None:
