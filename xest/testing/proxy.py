@@ -7,7 +7,6 @@ built on) and injects :class:`~xest.testing.server.Fault` s on the way, counting
 
 from __future__ import annotations
 
-import collections
 import http.client
 import threading
 from collections.abc import Mapping
@@ -77,7 +76,8 @@ class FaultProxy(RecordingMixin, LoopbackServer):
         self.timeout = timeout
         # Forwarding happens outside the base class's state lock: the upstream keeps its own.
         self.lock = _NoLock()  # type: ignore[assignment]
-        self.requests: collections.deque[SimRequest] = collections.deque(maxlen=200)
+        # Every request forwarded, in order (positions are stable: checks slice from a mark).
+        self.requests: list[SimRequest] = []
 
     def resend(self, request: SimRequest) -> SimResponse:
         """Send ``request`` (one this proxy forwarded) to the upstream again, byte for byte."""

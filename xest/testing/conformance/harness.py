@@ -195,7 +195,27 @@ class Context:
             reasons = list(getattr(self.sim, "refusals", ()))[refused:]
             if reasons and client is None:
                 pytest.fail(refusal_message(self.name, operation, reasons[-1], exc), pytrace=False)
+            if isinstance(exc, errors.InvalidNonce):
+                self._explain_clock(operation, exc)
             raise
+
+    def _explain_clock(self, operation: str, exc: Exception) -> None:
+        """A refused timestamp often comes from a server_time() read in the wrong unit (the
+        transport signs with the clock it estimates from it): say so when that is the case."""
+        if not (self.h.declares("server_time") and hasattr(self.sim, "now")):
+            return
+        try:
+            reading = self.connector.server_time().time.timestamp()
+        except Exception:  # the explanation is a bonus; the original error stands
+            return
+        off = abs(reading - self.sim.now())
+        if off > 86400:
+            pytest.fail(
+                f"{operation}() raised {type(exc).__name__} because server_time() reads "
+                f"{reading:.0f}, {off / 86400:.0f} days from the simulator's clock: a timestamp "
+                "read in the wrong unit, and every signed request's timestamp follows it",
+                pytrace=False,
+            )
 
     def require(self, operation: str) -> None:
         """Skip the test when ``operation`` is undeclared, after checking it raises NotSupported
