@@ -296,6 +296,7 @@ from decimal import Decimal
 from typing import Any
 
 from xest.testing.server import LoopbackServer, SimRequest, SimResponse, route
+from xest.testing.state import SimPrice
 
 # TODO(xest): the exchange's markets as its API lists them.
 MARKETS = {
@@ -340,6 +341,15 @@ class @cls@Simulator(LoopbackServer):
             "last": str(last),
             "volume": "12.5",
             "timestamp": int(self.now()),  # self.now() honours clock_offset, as Date does
+        }
+
+    # -- inspection: what the suite compares the connector with (xest.testing.state) ---------
+    # TODO(xest): balances, orders, credit() and fill_order() too once you add private calls.
+
+    def inspect_prices(self) -> dict[str, SimPrice]:
+        return {
+            pair: SimPrice(PRICES[pair] - Decimal(m["tick"]), PRICES[pair] + Decimal(m["tick"]))
+            for pair, m in MARKETS.items()
         }
 '''
 

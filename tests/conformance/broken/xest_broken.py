@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 from xest_example.cases import ERROR_CASES, RECORDED_CASES
 from xest_example.connector import ExampleConnector
+from xest_example.endpoints import PLACE
 from xest_example.errors import ERRORS
 from xest_example.simulator import ExampleSimulator
 
@@ -192,24 +193,25 @@ class WrongSide(ExampleConnector):
 
 
 class WrongPairSent(ExampleConnector):
-    """Places BTC/USD orders on ETH/BTC."""
+    """Sends BTC/USD placements with ETH-BTC's market id."""
 
     exchange = "broken_pair_sent"
 
-    def place_order(self, symbol, side, type, amount, price=None, **kwargs) -> Order:
-        if self.market(symbol).symbol == "BTC/USD":
-            symbol = "ETH/BTC"
-        return super().place_order(symbol, side, type, amount, price, **kwargs)
+    def fetch(self, endpoint, params=None, *keys):
+        if endpoint is PLACE and params and params.get("market") == "BTC-USD":
+            params = {**params, "market": "ETH-BTC"}
+        return super().fetch(endpoint, params, *keys)
 
 
 class NoClientId(ExampleConnector):
-    """Drops the client order id from placements."""
+    """Leaves the client order id out of what it sends."""
 
     exchange = "broken_client_id"
 
-    def place_order(self, symbol, side, type, amount, price=None, **kwargs) -> Order:
-        kwargs.pop("client_id", None)
-        return super().place_order(symbol, side, type, amount, price, **kwargs)
+    def fetch(self, endpoint, params=None, *keys):
+        if endpoint is PLACE and params:
+            params = {k: v for k, v in params.items() if k != "clientId"}
+        return super().fetch(endpoint, params, *keys)
 
 
 class LaxSimulator(ExampleSimulator):
