@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
-DISTRIBUTIONS = [ROOT, ROOT / "plugins" / "xest-kraken", ROOT / "plugins" / "xest-binance"]
+WEB = ROOT / "plugins" / "xest-web"
+DISTRIBUTIONS = [ROOT, ROOT / "plugins" / "xest-kraken", ROOT / "plugins" / "xest-binance", WEB]
 EXAMPLE = ROOT / "examples" / "xest-example"
 STAMP = VENV / ".xest-installed"
 
@@ -51,7 +52,8 @@ def setup() -> None:
     run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip>=25.1")
     editable = []
     for dist in dists:
-        editable += ["-e", dist]
+        # The web plugin's [test] extra: the browser tests' Playwright and the test client's httpx.
+        editable += ["-e", f"{dist}[test]" if dist == WEB else dist]
     run(PYTHON, "-m", "pip", "install", "--quiet", "--group", "dev", *editable)
     STAMP.write_text(fingerprint)
 

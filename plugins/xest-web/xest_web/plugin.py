@@ -1,0 +1,11 @@
+"""The hook through which xest finds the ``web`` command. Importing it is cheap: the web stack
+(Starlette, uvicorn, Jinja2) loads only when the command runs."""
+
+from xest import hookimpl
+
+
+@hookimpl
+def xest_register_commands(cli):
+    from xest_web.command import web
+
+    cli.add_command(web)
