@@ -38,17 +38,32 @@ class Intervals:
     status: float = 10.0
     time: float = 30.0
     balances: float = 10.0
-    open_orders: float = 10.0
-    orders: float = 2.0
-    fills: float = 15.0
-    market: float = 5.0
+    open_orders: float = 15.0
+    orders: float = 3.0  # only while an order is followed
+    fills: float = 30.0
+    market: float = 3.0
     markets: float = 600.0
 
 
-# Simulators answer in microseconds: poll them briskly so the demo feels live.
+# Simulators answer in microseconds: poll them briskly so the demo feels live...
 SIM_INTERVALS = Intervals(
     status=2.0, time=10.0, balances=1.0, open_orders=2.0, orders=0.5, fills=3.0, market=1.0
 )
+# ... within what each exchange's rate limits allow, which the transport enforces on the
+# simulator too. Kraken's starter tier refills its private counter by 0.33 a second (history
+# calls cost 2) and its public one by 1 a second: past that, polls would queue in the limiter.
+PACE = {
+    "kraken": Intervals(
+        status=5.0, time=30.0, balances=6.0, open_orders=15.0, orders=3.0, fills=30.0, market=3.0
+    ),
+}
+
+
+def pace(exchange: str, simulated: bool) -> Intervals:
+    """The polling intervals for one exchange."""
+    if exchange in PACE:
+        return PACE[exchange]
+    return SIM_INTERVALS if simulated else Intervals()
 
 
 class ExchangeEntry:
@@ -146,8 +161,8 @@ class AccountEntry:
 class Hub:
     """Every exchange and account the dashboard shows, with their agents."""
 
-    def __init__(self, intervals: Intervals = Intervals()) -> None:
-        self.intervals = intervals
+    def __init__(self, intervals: dict[str, Intervals] | None = None) -> None:
+        self._intervals = dict(intervals or {})
         self.notifier = Notifier()
         self.watches = Watches(self)
         self.exchanges: dict[str, ExchangeEntry] = {}
@@ -158,9 +173,14 @@ class Hub:
 
     # -- building ------------------------------------------------------------------------------
 
+    def intervals(self, exchange: str) -> Intervals:
+        """How often the agents of ``exchange`` poll."""
+        found = self._intervals.get(exchange)
+        return found if found is not None else pace(exchange, self.simulated)
+
     @classmethod
     def simulated_exchanges(
-        cls, exchanges: Iterable[str] | None = None, intervals: Intervals = SIM_INTERVALS
+        cls, exchanges: Iterable[str] | None = None, intervals: dict[str, Intervals] | None = None
     ) -> Hub:
         """The installed connectors' simulators, each with its demo accounts."""
         from xest import registry
@@ -171,14 +191,15 @@ class Hub:
         try:
             for name in names:
                 simulator = registry.simulator_factory(name)().start()
-                client = xest.open(name, url=simulator.url)
+                # No response cache: the agents are the only pollers of a private simulator,
+                # and a cached answer would only delay what the page shows.
+                client = xest.open(name, url=simulator.url, cache=False)
                 entry = hub._add_exchange(client, simulator)
                 for account, key, secret in demo_accounts(simulator):
-                    hub._add_account(
-                        entry,
-                        account,
-                        xest.open(name, account, url=simulator.url, key=key, secret=secret),
+                    opened = xest.open(
+                        name, account, url=simulator.url, key=key, secret=secret, cache=False
                     )
+                    hub._add_account(entry, account, opened)
         except BaseException:
             hub.close()
             raise
@@ -186,7 +207,7 @@ class Hub:
 
     @classmethod
     def configured(
-        cls, exchanges: Iterable[str] | None = None, intervals: Intervals = Intervals()
+        cls, exchanges: Iterable[str] | None = None, intervals: dict[str, Intervals] | None = None
     ) -> Hub:
         """The installed connectors against the real exchanges, with the configured accounts."""
         from xest import accounts, registry
@@ -207,11 +228,12 @@ class Hub:
         return hub
 
     def _add_exchange(self, client: Any, simulator: Any = None) -> ExchangeEntry:
+        pace = self.intervals(client.name)
         agent = ExchangeAgent(
             client,
-            status_interval=self.intervals.status,
-            time_interval=self.intervals.time,
-            markets_interval=self.intervals.markets,
+            status_interval=pace.status,
+            time_interval=pace.time,
+            markets_interval=pace.markets,
         )
         client.add_agent(agent)
         agent.subscribe(self.notifier.notify)
@@ -224,16 +246,17 @@ class Hub:
         if agent is None:
             client.close()
             raise errors.AuthenticationError(f"account {name} has no credentials")
+        pace = self.intervals(exchange.name)
         for task, interval in (
-            ("balances", self.intervals.balances),
-            ("open_orders", self.intervals.open_orders),
-            ("orders", self.intervals.orders),
+            ("balances", pace.balances),
+            ("open_orders", pace.open_orders),
+            ("orders", pace.orders),
         ):
             if task in agent.tasks:
                 agent.set_interval(task, interval)
         entry = AccountEntry(exchange, name, client, agent)
         if "my_trades" in client.capabilities:
-            agent.add_task("fills", entry.poll_fills, self.intervals.fills)
+            agent.add_task("fills", entry.poll_fills, pace.fills)
         agent.subscribe(self.notifier.notify)
         self.accounts[entry.key] = entry
         return entry

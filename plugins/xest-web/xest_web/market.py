@@ -75,7 +75,7 @@ class Watches:
                 self._watches[key] = (watch, count + 1)
                 return watch
             client = self._hub.exchange(exchange).client
-            watch = MarketWatch(client, symbol, interval=self._hub.intervals.market)
+            watch = MarketWatch(client, symbol, interval=self._hub.intervals(exchange).market)
             watch.subscribe(self._hub.notifier.notify, MARKET)
             self._watches[key] = (watch, 1)
         watch.start(wait=False)
