@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import collections
 import hmac
 import json
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -57,6 +58,7 @@ class Guard:
         self.app = app
         self.token = token
         self.hosts = frozenset(h.lower() for h in hosts) | LOOPBACK
+        self.refused: collections.Counter[str] = collections.Counter()  # by reason, for tests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,6 +68,7 @@ class Guard:
         method = scope["method"]
         host = headers.get("host", "")
         if host_name(host) not in self.hosts:
+            self.refused["host"] += 1
             return await _refuse(
                 send,
                 403,
@@ -76,17 +79,21 @@ class Guard:
         from_url = query.get("token")
         cookie = _cookie(headers.get("cookie", ""))
         if not (self._valid(from_url) or self._valid(cookie)):
+            self.refused["token"] += 1
             return await _refuse(
                 send, 403, "missing or wrong token: open the URL that `xest web` printed"
             )
         if method not in SAFE_METHODS:
             if method != "POST":
+                self.refused["method"] += 1
                 return await _refuse(send, 405, "only GET and POST are used here")
             origin = headers.get("origin") or _origin_of(headers.get("referer", ""))
             expected = f"{scope.get('scheme', 'http')}://{host.lower()}"
             if not origin or origin.lower() != expected:
+                self.refused["origin"] += 1
                 return await _refuse(send, 403, "cross-origin request refused")
             if headers.get("content-type", "").split(";")[0].strip() != "application/json":
+                self.refused["content-type"] += 1
                 return await _refuse(send, 415, "send JSON (Content-Type: application/json)")
         elif from_url is not None and self._valid(from_url) and _is_page(scope["path"]):
             # Move the token into the cookie and out of the address bar.
