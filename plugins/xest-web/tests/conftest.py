@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,45 +63,25 @@ def anonymous(app):
 
 
 class Server:
-    """The app served by uvicorn on a free loopback port, in a thread."""
+    """The app served on a free loopback port, in a thread."""
 
     def __init__(self, app) -> None:
-        import uvicorn
+        from xest_web.background import BackgroundServer
 
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=2,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        self.background = BackgroundServer(app)
+        self.port = self.background.port
+        self.base = self.background.base
 
     @property
     def url(self) -> str:
         return f"{self.base}/?token={TOKEN}"
 
     def start(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
+        self.background.start()
         return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
+        self.background.stop()
 
 
 @pytest.fixture(scope="module")
