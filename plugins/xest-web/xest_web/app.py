@@ -183,7 +183,9 @@ async def _stream(
         last, sent = None, 0.0
         while not notifier.closing:
             wake.clear()
-            data = build()
+            # Off the event loop: reading a quote's state may take a fresh server-time reading
+            # when the clock estimate is too loose (the agent's rule, through its limiter).
+            data = await run_in_threadpool(build)
             body = json.dumps(data, sort_keys=True)
             if body != last or time.monotonic() - sent > HEARTBEAT:
                 message = json.dumps({"view": view, "now": time.time(), "data": data})

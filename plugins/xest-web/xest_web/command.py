@@ -77,7 +77,7 @@ def web(ctx: click.Context, sim: bool, host: str | None, port: int, exchanges: t
         click.echo(f"xest web: dashboard of {what} ({', '.join(hub.exchanges) or 'none'})")
         click.echo(f"open: http://{shown}:{sock.getsockname()[1]}/?token={token}")
         click.echo("Ctrl-C to stop", err=True)
-        _serve(hub, sock, token, [bind] if host else [])
+        _serve(hub, sock, token, _names(bind) if host else [])
     finally:
         hub.close()
         sock.close()
@@ -85,6 +85,20 @@ def web(ctx: click.Context, sim: bool, host: str | None, port: int, exchanges: t
     if left:
         click.echo(f"warning: threads still running: {', '.join(left)}", err=True)
     click.echo("xest web stopped: agents stopped, simulators closed", err=True)
+
+
+def _names(bind: str) -> list[str]:
+    """The host names a browser may use to reach ``bind`` (all of this machine's, when it is a
+    wildcard address); any other ``Host`` is refused."""
+    if bind not in ("0.0.0.0", "::"):
+        return [bind]
+    names = {socket.gethostname(), socket.getfqdn()}
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None):
+            names.add(str(info[4][0]))
+    except OSError:
+        pass
+    return sorted(names)
 
 
 def _listen(host: str, port: int) -> socket.socket:

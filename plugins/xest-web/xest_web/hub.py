@@ -264,15 +264,18 @@ class Hub:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self, wait: bool = False) -> Hub:
-        for exchange in self.exchanges.values():
-            exchange.agent.start(wait=False)
-        for account in self.accounts.values():
-            account.agent.start(wait=False)
-        if wait:  # the first round of every agent (tests, bench)
-            for exchange in self.exchanges.values():
-                exchange.agent._first_round.wait(15)
-            for account in self.accounts.values():
-                account.agent._first_round.wait(15)
+        agents = [e.agent for e in self.exchanges.values()]
+        agents += [a.agent for a in self.accounts.values()]
+        if not wait:
+            for agent in agents:
+                agent.start(wait=False)
+            return self
+        # Each start(wait=True) returns after the agent's first round: all at once, in parallel.
+        starters = [threading.Thread(target=agent.start, name="xest-web-start") for agent in agents]
+        for starter in starters:
+            starter.start()
+        for starter in starters:
+            starter.join()
         return self
 
     def close(self) -> None:
