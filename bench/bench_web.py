@@ -131,6 +131,13 @@ def delays(hub: Any, port: int, exchange: str, tabs: int, changes: int) -> list[
                     fresh = s.messages[start:]
                 hit = next((t for t, data in fresh if _total(data, asset) != before), None)
                 time.sleep(0.01)
+            if hit is None:
+                print(
+                    f"warning: {exchange} deposit {i} not seen by a stream in "
+                    f"{deadline - changed:.0f} s (alive: {s.is_alive()}, "
+                    f"messages: {len(s.messages)})",
+                    file=sys.stderr,
+                )
             arrived.append(float("inf") if hit is None else hit - changed)
         result.append(max(arrived))
     for s in streams:
