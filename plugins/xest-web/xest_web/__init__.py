@@ -3,4 +3,4 @@
 The core never imports this package: it plugs in through the ``xest_register_commands`` hook.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -3,6 +3,9 @@
 
 from xest import hookimpl
 
+# The versions of xest's plugin API this plugin is written for (see xest.hookspecs.PLUGIN_API).
+XEST_PLUGIN_API = 1
+
 
 @hookimpl
 def xest_register_commands(cli):
