@@ -13,7 +13,8 @@ from xest.testing.isolation import isolated_xest  # noqa: F401  (autouse)
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-TOKEN = "test-token-" + "x" * 32
+from web_helpers import TOKEN
+
 EXCHANGES = ("binance", "kraken")
 
 

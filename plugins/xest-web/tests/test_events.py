@@ -7,7 +7,7 @@ import http.client
 import json
 import time
 
-from conftest import TOKEN
+from web_helpers import TOKEN
 
 
 class Stream:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import TOKEN
-from web_helpers import ORIGIN, trading_hits
+from web_helpers import ORIGIN, TOKEN, trading_hits
 
 QUOTE = {"account": "kraken:alice", "symbol": "BTC/USD", "side": "buy", "amount": "0.01"}
 

@@ -11,6 +11,7 @@ TRADING_PATHS = {
     "/sapi/v1/convert/acceptQuote",
 }
 ORIGIN = "http://127.0.0.1:8750"
+TOKEN = "test-token-" + "x" * 32
 
 
 def trading_hits(hub) -> int:

@@ -42,7 +42,7 @@ class Actions:
 
     def quote(self, data: dict[str, Any]) -> dict[str, Any]:
         entry = forms.account(self.hub, data)
-        symbol = forms.symbol(entry, data, entry.exchange.symbols())
+        symbol = forms.symbol(data, entry.exchange.symbols())
         side = forms.choice(data, "side", ("buy", "sell"))
         amount = forms.amount(data, "amount")
         seconds = forms.lifetime(data)
@@ -67,7 +67,7 @@ class Actions:
 
     def prepare(self, data: dict[str, Any]) -> dict[str, Any]:
         entry = forms.account(self.hub, data)
-        symbol = forms.symbol(entry, data, entry.exchange.symbols())
+        symbol = forms.symbol(data, entry.exchange.symbols())
         side = forms.choice(data, "side", ("buy", "sell"))
         kind = forms.choice(data, "type", ("limit", "market"))
         amount = forms.amount(data, "amount")

@@ -42,7 +42,7 @@ def account(hub: Hub, data: dict[str, Any]) -> AccountEntry:
     return hub.accounts[key]
 
 
-def symbol(entry: AccountEntry | None, data: dict[str, Any], symbols: list[str]) -> str:
+def symbol(data: dict[str, Any], symbols: list[str]) -> str:
     value = text(data, "symbol").upper()
     if not value:
         raise FormError("symbol", "enter a symbol, e.g. BTC/USD")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -141,8 +142,7 @@ class AccountEntry:
         return list(reversed(mine)) + opened
 
     def poll_fills(self) -> int:
-        import time
-
+        """The agent's ``fills`` task: the latest fills of the symbols this account traded."""
         symbols = list(self.fill_symbols) or [self.exchange.default_symbol() or ""]
         trades = []
         for symbol in symbols:

@@ -8,7 +8,6 @@ is shown by its name only.
 from __future__ import annotations
 
 import math
-import time
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -193,7 +192,3 @@ def market_view(hub: Hub, exchange: ExchangeEntry, symbol: str) -> dict[str, Any
         "at": None if found is None else found.updated_at,
         "clock": clock(exchange),
     }
-
-
-def now() -> float:
-    return time.time()
