@@ -51,11 +51,17 @@ SIM_INTERVALS = Intervals(
     status=2.0, time=10.0, balances=1.0, open_orders=2.0, orders=0.5, fills=3.0, market=1.0
 )
 # ... within what each exchange's rate limits allow, which the transport enforces on the
-# simulator too. Kraken's starter tier refills its private counter by 0.33 a second (history
-# calls cost 2) and its public one by 1 a second: past that, polls would queue in the limiter.
+# simulator too: past them, polls would queue in the limiter and the pages fall behind.
+# Kraken's starter tier refills its private counter by 0.33 a second (history calls cost 2)
+# and its public one by 1 a second. Binance allows 6000 weight a minute per IP, shared by
+# every account: account 20, all open orders 80, fills 20 per symbol; with two accounts these
+# intervals spend about 3500 of it, leaving room for the person's own orders.
 PACE = {
     "kraken": Intervals(
         status=5.0, time=30.0, balances=6.0, open_orders=15.0, orders=3.0, fills=30.0, market=3.0
+    ),
+    "binance": Intervals(
+        status=2.0, time=10.0, balances=2.0, open_orders=10.0, orders=1.0, fills=15.0, market=2.0
     ),
 }
 
