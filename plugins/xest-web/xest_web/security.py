@@ -103,7 +103,9 @@ class Guard:
         await self.app(scope, receive, _with_headers(send))
 
     def _valid(self, candidate: str | None) -> bool:
-        return bool(candidate) and hmac.compare_digest(candidate.encode(), self.token.encode())
+        if not candidate:
+            return False
+        return hmac.compare_digest(candidate.encode(), self.token.encode())
 
 
 def _is_page(path: str) -> bool:
