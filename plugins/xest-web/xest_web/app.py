@@ -110,7 +110,7 @@ def create_app(hub: Hub, *, token: str, hosts: Iterable[str] = ()) -> Guard:
             watch = await run_in_threadpool(hub.watches.acquire, *market)
             try:
                 for _ in range(50):  # a new watch: wait for its first poll (5 s at most)
-                    if watch.updated_at is not None:
+                    if watch.ticker is not None or watch.book is not None:
                         break
                     await asyncio.sleep(0.1)
                 data = build()

@@ -199,7 +199,11 @@ class Hub:
                 simulator = registry.simulator_factory(name)().start()
                 # No response cache: the agents are the only pollers of a private simulator,
                 # and a cached answer would only delay what the page shows.
-                client = xest.open(name, url=simulator.url, cache=False)
+                # Its websocket simulator too, when it has one: market agents then stream.
+                urls = getattr(simulator, "stream_urls", None)
+                client = xest.open(
+                    name, url=simulator.url, cache=False, stream_urls=urls() if urls else None
+                )
                 entry = hub._add_exchange(client, simulator)
                 for account, key, secret in demo_accounts(simulator):
                     opened = xest.open(
@@ -236,7 +240,7 @@ class Hub:
     def _add_exchange(self, client: Any, simulator: Any = None) -> ExchangeEntry:
         pace = self.intervals(client.name)
         agent = ExchangeAgent(
-            client,
+            client.connector,
             status_interval=pace.status,
             time_interval=pace.time,
             markets_interval=pace.markets,

@@ -1,61 +1,20 @@
-"""One ticker-and-book watcher per exchange and symbol, shared by every tab that shows it.
+"""One market agent per exchange and symbol, shared by every tab that shows it.
 
-A tab never asks the exchange itself: it subscribes to a :class:`MarketWatch`, an agent with
-two tasks (``ticker``, ``book``) polling through the exchange's one public client. The first
-tab to show a symbol starts its watch, the last one to leave stops it.
+A tab never asks the exchange itself: it subscribes to the core's
+:class:`~xest.agents.market.MarketAgent` of that symbol (ticker and book, streamed when the
+connector declares streams and the simulator serves them, polled otherwise), made through the
+exchange's one public client. The first tab to show a symbol starts its agent, the last one to
+leave stops it.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
-from xest.agents import Agent, Observation
+from xest.agents import MarketAgent
 
-MARKET = "market"  # the event a watch emits when the ticker or the book changed
 BOOK_DEPTH = 10
-
-
-class MarketWatch(Agent):
-    """Polls one symbol's ticker and order book."""
-
-    def __init__(self, client: Any, symbol: str, *, interval: float) -> None:
-        super().__init__(f"{client.name}:{symbol}", history=50)
-        self.client = client
-        self.symbol = symbol
-        self._lock_values = threading.Lock()
-        self.ticker: Any = None
-        self.book: Any = None
-        self.updated_at: float | None = None  # UNIX time of the last good poll
-        caps = client.capabilities
-        if "ticker" in caps:
-            self.add_task("ticker", lambda: client.ticker(symbol), interval)
-        if "order_book" in caps:
-            self.add_task("book", lambda: client.order_book(symbol, BOOK_DEPTH), interval)
-
-    def _observed(self, observation: Observation) -> None:
-        if not observation.ok:
-            return
-        with self._lock_values:
-            old = getattr(self, observation.task)
-            setattr(self, observation.task, observation.value)
-            self.updated_at = time.time()
-        if _without_time(old) != _without_time(observation.value):
-            self.emit(MARKET, task=observation.task)
-
-
-def _without_time(value: Any) -> Any:
-    # A simulator stamps every answer with the time: only a change of figures is news.
-    if value is None:
-        return None
-    return (
-        getattr(value, "bids", None),
-        getattr(value, "asks", None),
-        getattr(value, "last", None),
-        getattr(value, "bid", None),
-        getattr(value, "ask", None),
-    )
 
 
 class Watches:
@@ -64,9 +23,9 @@ class Watches:
     def __init__(self, hub: Any) -> None:
         self._hub = hub
         self._lock = threading.Lock()
-        self._watches: dict[tuple[str, str], tuple[MarketWatch, int]] = {}
+        self._watches: dict[tuple[str, str], tuple[MarketAgent, int]] = {}
 
-    def acquire(self, exchange: str, symbol: str) -> MarketWatch:
+    def acquire(self, exchange: str, symbol: str) -> MarketAgent:
         key = (exchange, symbol)
         with self._lock:
             found = self._watches.get(key)
@@ -75,8 +34,10 @@ class Watches:
                 self._watches[key] = (watch, count + 1)
                 return watch
             client = self._hub.exchange(exchange).client
-            watch = MarketWatch(client, symbol, interval=self._hub.intervals(exchange).market)
-            watch.subscribe(self._hub.notifier.notify, MARKET)
+            watch = MarketAgent(
+                client, symbol, depth=BOOK_DEPTH, interval=self._hub.intervals(exchange).market
+            )
+            watch.subscribe(self._hub.notifier.notify)
             self._watches[key] = (watch, 1)
         watch.start(wait=False)
         return watch
@@ -94,7 +55,7 @@ class Watches:
             del self._watches[key]
         watch.stop()
 
-    def peek(self, exchange: str, symbol: str) -> MarketWatch | None:
+    def peek(self, exchange: str, symbol: str) -> MarketAgent | None:
         with self._lock:
             found = self._watches.get((exchange, symbol))
         return None if found is None else found[0]

@@ -168,27 +168,31 @@ def orders_view(hub: Hub, entry: AccountEntry) -> dict[str, Any]:
 
 def market_view(hub: Hub, exchange: ExchangeEntry, symbol: str) -> dict[str, Any]:
     found = hub.watches.peek(exchange.name, symbol)
-    ticker = getattr(found, "ticker", None)
-    book = getattr(found, "book", None)
+    ticker = None if found is None else found.sourced("ticker")
+    book = None if found is None else found.sourced("book")
+    t = None if ticker is None else ticker.value
+    b = None if book is None else book.value
+    latest = [s.at for s in (ticker, book) if s is not None]
     return {
         "exchange": exchange.name,
         "symbol": symbol,
         "ticker": None
-        if ticker is None
+        if t is None
         else {
-            "bid": num(ticker.bid),
-            "ask": num(ticker.ask),
-            "last": num(ticker.last),
-            "high": num(ticker.high),
-            "low": num(ticker.low),
-            "volume": num(ticker.volume),
+            "bid": num(t.bid),
+            "ask": num(t.ask),
+            "last": num(t.last),
+            "high": num(t.high),
+            "low": num(t.low),
+            "volume": num(t.volume),
         },
         "book": None
-        if book is None
+        if b is None
         else {
-            "bids": [[num(lv.price), num(lv.amount)] for lv in book.bids],
-            "asks": [[num(lv.price), num(lv.amount)] for lv in book.asks],
+            "bids": [[num(lv.price), num(lv.amount)] for lv in b.bids],
+            "asks": [[num(lv.price), num(lv.amount)] for lv in b.asks],
         },
-        "at": None if found is None else found.updated_at,
+        "source": None if book is None else book.source,
+        "at": ts(max(latest)) if latest else None,
         "clock": clock(exchange),
     }

@@ -319,7 +319,7 @@ function renderMarket(s) {
   const b = s.book || { bids: [], asks: [] };
   fill($("#bids tbody"), b.bids.map(([p, a]) => el("tr", {}, el("td", { class: "n" }, p), el("td", { class: "n" }, a))), "—", 2);
   fill($("#asks tbody"), b.asks.map(([p, a]) => el("tr", {}, el("td", { class: "n" }, p), el("td", { class: "n" }, a))), "—", 2);
-  $("#market-title").firstChild.textContent = `${s.exchange} ${s.symbol} `;
+  $("#market-title").firstChild.textContent = `${s.exchange} ${s.symbol} ${s.source ? `(${s.source}) ` : ""}`;
   $("#market-age").replaceChildren(age(s.at));
 }
 
