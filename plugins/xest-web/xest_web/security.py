@@ -81,7 +81,7 @@ class Guard:
         if not (self._valid(from_url) or self._valid(cookie)):
             self.refused["token"] += 1
             return await _refuse(
-                send, 403, "missing or wrong token: open the URL that `xest web` printed"
+                send, 403, "missing or wrong token: open the URL that xest web printed"
             )
         if method not in SAFE_METHODS:
             if method != "POST":
