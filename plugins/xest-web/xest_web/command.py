@@ -156,11 +156,20 @@ def _exit(*_: object) -> None:
     sys.exit(0)
 
 
+# The transport's one process-wide deadline timer (xest.http.deadline): idle, not ours to stop.
+_PROCESS_THREADS = frozenset({"xest-deadlines"})
+
+
 def _threads_left(grace: float = 3.0) -> list[str]:
-    """Threads other than this one still alive after ``grace`` seconds."""
+    """Threads other than this one (and the transport's process-wide timer) still alive after
+    ``grace`` seconds."""
     deadline = time.monotonic() + grace
     while True:
-        left = [t for t in threading.enumerate() if t is not threading.current_thread()]
+        left = [
+            t
+            for t in threading.enumerate()
+            if t is not threading.current_thread() and t.name not in _PROCESS_THREADS
+        ]
         if not left or time.monotonic() > deadline:
             return [t.name for t in left]
         time.sleep(0.05)
