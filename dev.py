@@ -20,8 +20,10 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
-WEB = ROOT / "plugins" / "xest-web"
-DISTRIBUTIONS = [ROOT, ROOT / "plugins" / "xest-kraken", ROOT / "plugins" / "xest-binance", WEB]
+DISTRIBUTIONS = [
+    ROOT,
+    *(ROOT / "plugins" / name for name in ("xest-kraken", "xest-binance", "xest-web")),
+]
 EXAMPLE = ROOT / "examples" / "xest-example"
 STAMP = VENV / ".xest-installed"
 
@@ -52,8 +54,7 @@ def setup() -> None:
     run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip>=25.1")
     editable = []
     for dist in dists:
-        # The web plugin's [test] extra: the browser tests' Playwright and the test client's httpx.
-        editable += ["-e", f"{dist}[test]" if dist == WEB else dist]
+        editable += ["-e", dist]
     run(PYTHON, "-m", "pip", "install", "--quiet", "--group", "dev", *editable)
     STAMP.write_text(fingerprint)
 
