@@ -17,6 +17,8 @@ import statistics
 import time
 from pathlib import Path
 
+from readme_block import write_block
+
 README = Path(__file__).with_name("README.md")
 BEGIN, END = "<!-- cachehit:begin -->", "<!-- cachehit:end -->"
 GOAL = 1.2
@@ -104,13 +106,7 @@ def main() -> None:
     print(block)
     if args.no_write:
         return
-    text = README.read_text()
-    if BEGIN in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    README.write_text(text)
+    write_block(README, BEGIN, END, block)
 
 
 if __name__ == "__main__":

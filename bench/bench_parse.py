@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from readme_block import write_block
+
 from xest.http.outcomes import decode_json
 from xest.models import Market
 
@@ -259,13 +261,7 @@ def main() -> None:
     print(block)
     if args.no_write:
         return
-    text = README.read_text()
-    if BEGIN in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    README.write_text(text)
+    write_block(README, BEGIN, END, block)
 
 
 if __name__ == "__main__":

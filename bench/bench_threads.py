@@ -23,6 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+from readme_block import write_block
+
 HERE = Path(__file__).parent
 README = HERE / "README.md"
 BEGIN, END = "<!-- threads:begin -->", "<!-- threads:end -->"
@@ -148,13 +150,7 @@ def main() -> None:
     print(block)
     if args.no_write:
         return
-    text = README.read_text()
-    if BEGIN in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    README.write_text(text)
+    write_block(README, BEGIN, END, block)
 
 
 if __name__ == "__main__":
