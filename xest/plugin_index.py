@@ -169,6 +169,19 @@ def _read(path: str, key: list[Any]) -> Index | None:
 # -- building ----------------------------------------------------------------------------------
 
 
+def _simulators(
+    registered: dict[str, list[tuple[Any, ...]]], kits: dict[str, list[Any]]
+) -> dict[str, list[str]]:
+    """Exchange names each plugin has a simulator for, through either hook."""
+    found = {
+        p: [args[0] for args in calls if args and isinstance(args[0], str)]
+        for p, calls in registered.items()
+    }
+    for p, plugin_kits in kits.items():
+        found.setdefault(p, []).extend(k.exchange for k in plugin_kits if k.simulator)
+    return found
+
+
 def _build(key: list[Any], path: str | None) -> Index:
     from xest import plugins, registry
 
@@ -200,10 +213,7 @@ def _build(key: list[Any], path: str | None) -> Index:
         "modules": {info.name: [info.distribution, info.module] for info in infos},
         "rows": rows,
         "connectors": {p: [cls.exchange for cls in classes] for p, classes in by_plugin.items()},
-        "simulators": {
-            p: [args[0] for args in calls if args and isinstance(args[0], str)]
-            for p, calls in simulators.items()
-        },
+        "simulators": _simulators(simulators, registry.kits_by_plugin()[0]),
         "commands": commands,
         "builtin_commands": builtin,
     }

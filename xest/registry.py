@@ -102,6 +102,31 @@ def _indexed(exchange: str, what: str, hook_name: str) -> list[tuple[Any, ...]]:
     return registered.get(plugin, [])
 
 
+def _indexed_kits(exchange: str, what: str) -> list[Any]:
+    """The fast path for kits: those of the one plugin the plugin index says provides
+    ``exchange``, loading no other plugin (a kit names its connector class, so calling every
+    plugin's ``xest_connectors`` would import every connector); [] when the index does not know."""
+    from xest import plugin_index
+
+    try:
+        index = plugin_index.current()
+        plugin = index.plugin_for(exchange, what) if index is not None else None
+        reference = index.entry_point(plugin) if index is not None and plugin else None
+        if plugin is None or reference is None:
+            return []
+        source = plugins.load_one(plugin, reference[1])
+        from xest.testing.kit import ConnectorKit
+
+        found: list[Any] = []
+        for impl in source.hook.xest_connectors.get_hookimpls():
+            if impl.plugin_name == plugin:
+                value = impl.function()
+                found += list(value) if isinstance(value, list | tuple) else [value]
+    except Exception:  # the full path reports what went wrong
+        return []
+    return [k for k in found if isinstance(k, ConnectorKit) and k.exchange == exchange]
+
+
 def exchange_names() -> list[str]:
     """The installed exchanges' names, from the plugin index (importing no connector)."""
     from xest import plugin_index
@@ -117,6 +142,9 @@ def exchange_names() -> list[str]:
 
 def connector_class(exchange: str) -> type[Connector]:
     name = exchange.lower()
+    for kit in _indexed_kits(name, "connectors"):
+        if _problem(kit.connector) is None:
+            return kit.connector
     for args in _indexed(name, "connectors", "xest_register_connectors"):
         if len(args) == 1 and _problem(args[0]) is None and args[0].exchange == name:
             return args[0]
@@ -141,6 +169,9 @@ def simulators() -> dict[str, Callable[..., Any]]:
 
 def simulator_factory(exchange: str) -> Callable[..., Any]:
     name = exchange.lower()
+    for kit in _indexed_kits(name, "simulators"):
+        if kit.simulator is not None:
+            return kit.simulator
     for args in _indexed(name, "simulators", "xest_simulators"):
         if len(args) == 2 and args[0] == name:
             return args[1]
