@@ -130,6 +130,17 @@ def test_concurrent_identical_misses_make_one_remote_call(sim):
     assert sum(not r.from_cache for r in results) == 1
 
 
+def test_a_miss_nobody_else_is_fetching_reads_the_cache_once(sim, monkeypatch):
+    # The second look inside the key's lock is for callers who waited for another's fetch.
+    reads = []
+    original = ResponseCache.get
+    monkeypatch.setattr(
+        ResponseCache, "get", lambda self, key: reads.append(key) or original(self, key)
+    )
+    make(sim).request(STATUS)
+    assert len(reads) == 1 and sim.hits["/status"] == 1
+
+
 def test_two_processes_make_one_remote_call(sim):
     outputs = run_workers("status", sim.url, 2)
     assert sim.hits["/slow_status"] == 1

@@ -208,14 +208,16 @@ class ResponseCache:
     @contextlib.contextmanager
     def single_flight(self, key: str, timeout: float) -> Iterator[bool]:
         """Hold the key's lock (threads and processes) for the duration of one remote call,
-        and of the write of its answer (see :meth:`set`)."""
+        and of the write of its answer (see :meth:`set`). Yields True when the caller should
+        look in the cache again: someone held the lock first, and may have stored the answer
+        meanwhile (a lock taken at once needs no second look, which a miss would pay for)."""
         if self._broken:
             yield False
             return
         try:
             if self._locks is None:
                 self._locks = StripedLocks.at(private_dir(RESPONSES, "locks"))
-            held = self._locks.acquire(key, timeout)
+            held, waited = self._locks.take(key, timeout)
         except _UNUSABLE as exc:
             self._unusable(exc)
             yield False
@@ -225,7 +227,7 @@ class ResponseCache:
             return
         self._local.hold = (key, held)
         try:
-            yield True
+            yield waited
         finally:
             hold = getattr(self._local, "hold", None)
             self._local.hold = None

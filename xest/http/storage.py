@@ -228,6 +228,20 @@ class StripedLocks:
             raise
         return lf
 
+    def take(self, name: str, timeout: float) -> tuple[LockedFile | None, bool]:
+        """:meth:`acquire`, also saying whether anyone held the lock first (the caller had to
+        wait): only then may a holder have done what the caller came to do."""
+        lf = self._file(name)
+        if lf._lock.acquire(blocking=False):
+            try:
+                if lf._process_lock().try_acquire():
+                    return lf, False
+            except BaseException:
+                lf._lock.release()
+                raise
+            lf._lock.release()
+        return self.acquire(name, timeout), True
+
     @staticmethod
     def release(lf: LockedFile) -> None:
         try:

@@ -292,7 +292,15 @@ class Transport:
     ) -> PreparedRequest:
         # Signed afresh on every attempt, on a copy: a retry needs a new nonce and timestamp,
         # and must not carry the last attempt's signature.
-        req = attrs.evolve(prepared, params=dict(prepared.params), headers=dict(prepared.headers))
+        req = PreparedRequest(
+            prepared.method,
+            prepared.url,
+            prepared.path,
+            dict(prepared.params),
+            dict(prepared.headers),
+            prepared.query,
+            prepared.body,
+        )
         before = dict(req.headers)
         signer(req, credentials, context)
         secrets.update(v for k, v in req.headers.items() if before.get(k) != v)
@@ -320,8 +328,8 @@ class Transport:
         connect, read = _timeouts(timeout, self.connect_timeout, self.read_timeout)
         # Long enough for the leader's whole call; a stuck leader must not stall readers forever.
         patience = self.retries * (connect + read + 2 * self.backoff) + self.max_wait
-        with self.response_cache.single_flight(key, patience) as held:
-            if held:
+        with self.response_cache.single_flight(key, patience) as look_again:
+            if look_again:
                 answer = self.response_cache.get(key)
                 if answer is not None:
                     return self._from_cache(endpoint, prepared, answer, started, key)
