@@ -67,14 +67,16 @@ class _Writer:
 
     def __init__(self) -> None:
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.pending: dict[tuple[int, str], CachedAnswer] = {}
+        # Keyed by directory: every ResponseCache of the process on it sees an answer at once.
+        self.pending: dict[tuple[Path, str], CachedAnswer] = {}
+        self.stored = 0  # answers written so far (see ResponseCache.single_flight)
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
         self.idle = threading.Event()
         self.idle.set()
 
     def put(self, cache: ResponseCache, key: str, answer: CachedAnswer, ttl: float, held) -> None:
-        self.pending[(id(cache), key)] = answer
+        self.pending[(cache.directory, key)] = answer
         self.idle.clear()
         self.queue.put((cache, key, answer, ttl, held))
         if self.thread is None:
@@ -91,8 +93,9 @@ class _Writer:
             try:
                 cache._write(key, answer, ttl)
             finally:
-                if self.pending.get((id(cache), key)) is answer:
-                    del self.pending[(id(cache), key)]
+                self.stored += 1
+                if self.pending.get((cache.directory, key)) is answer:
+                    del self.pending[(cache.directory, key)]
                 if held is not None:
                     with contextlib.suppress(OSError, RuntimeError):
                         StripedLocks.release(held)
@@ -169,9 +172,10 @@ class ResponseCache:
         if self._broken:
             return None
         if _writer.pending:
-            found = _writer.pending.get((id(self), key))
+            found = _writer.pending.get((self.directory, key))
             if found is not None:
                 return found
+        self._local.missed_at = _writer.stored
         try:
             value = self._db().get(key)
         except _UNUSABLE as exc:  # a broken cache must not break reads
@@ -209,8 +213,8 @@ class ResponseCache:
     def single_flight(self, key: str, timeout: float) -> Iterator[bool]:
         """Hold the key's lock (threads and processes) for the duration of one remote call,
         and of the write of its answer (see :meth:`set`). Yields True when the caller should
-        look in the cache again: someone held the lock first, and may have stored the answer
-        meanwhile (a lock taken at once needs no second look, which a miss would pay for)."""
+        look in the cache again because the answer may have been stored since its miss (a
+        lock taken at once, with nothing written meanwhile, needs no second look)."""
         if self._broken:
             yield False
             return
@@ -225,9 +229,14 @@ class ResponseCache:
         if held is None:
             yield False
             return
+        # Look again if someone held the lock first, or if this process stored an answer
+        # since this thread's last miss: a write finishing between that read and the lock
+        # leaves the lock free but the answer stored. (Another process's write landing in
+        # those few microseconds costs one extra remote call, never a wrong answer.)
+        look_again = waited or _writer.stored != getattr(self._local, "missed_at", None)
         self._local.hold = (key, held)
         try:
-            yield waited
+            yield look_again
         finally:
             hold = getattr(self._local, "hold", None)
             self._local.hold = None

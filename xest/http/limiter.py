@@ -237,6 +237,7 @@ def active_restrictions(now: float | None = None) -> list[dict[str, Any]]:
 
 
 @functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)  # hashed once per key, not on every signed call
 def _key_tag(key: str) -> str:
     """A short, non-reversible tag for an API key (the state file never holds the key)."""
     return hashlib.sha256(b"xest-limit\0" + key.encode()).hexdigest()[:12]

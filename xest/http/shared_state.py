@@ -65,6 +65,7 @@ class SharedState:
         self._data = bytearray(_FRESH)
         self._dirty: set[int] = set()
         self._slots: dict[bytes, int] = {}
+        self._known: dict[str, tuple[int, bytes]] = {}  # bucket -> its slot (see spend_known)
         storage.renew_locks_after_fork(self)
 
     _instances: weakref.WeakValueDictionary[Path, SharedState] = weakref.WeakValueDictionary()
@@ -100,6 +101,7 @@ class SharedState:
                 self._local, self._fd = True, -1
                 return -1
             self._fd, self._generation, self._slots = fd, storage.fork_generation(), {}
+            self._known = {}
             return fd
 
     def __enter__(self) -> SharedState:
@@ -186,6 +188,11 @@ class SharedState:
     # -- buckets (inside ``with``) -------------------------------------------------------------
 
     def _offset(self, bucket: str) -> int:
+        offset = self._find(bucket)
+        self._known[bucket] = (offset, bytes(self._data[offset : offset + 16]))
+        return offset
+
+    def _find(self, bucket: str) -> int:
         name = slot_name(bucket)
         padded = name.ljust(16, b"\0")
         offset = self._slots.get(name)
@@ -216,6 +223,43 @@ class SharedState:
         at = self._offset(bucket) + 16
         _PAIR.pack_into(self._data, at, a, b)
         self._touch(at, _PAIR.size)
+
+    def spend_known(
+        self, bucket: str, policy: RateLimitPolicy, cost: float, now: float
+    ) -> tuple[float, int, float, float] | None:
+        """:meth:`DirectoryLimits.spend` reading and writing only the header and the bucket's
+        slot, when this process has used the bucket before; None when it has not, or when the
+        slot no longer holds it (the caller then takes the whole-file path). Same lock, same
+        arithmetic: the file's other 2 KiB are neither read nor copied on every call."""
+        known = self._known.get(bucket)
+        if known is None:
+            return None
+        at, name = known
+        fd = self._open()
+        if fd < 0 or self._plock is None:
+            return None
+        with self._lock:
+            self._plock.acquire()
+            try:
+                if at < 1024:  # one read up to the slot beats two system calls
+                    head = pread(fd, at + 32, 0)
+                    slot = head[at:]
+                else:
+                    head, slot = pread(fd, 32, 0), pread(fd, 32, at)
+                if len(slot) < 32 or not head.startswith(MAGIC) or slot[:16] != name:
+                    return None
+                ban_until, status, blocked_until = _HEADER.unpack_from(head, 8)
+                if ban_until > now or blocked_until > now:
+                    return ban_until, int(status), blocked_until, 0.0
+                a, b = _PAIR.unpack_from(slot, 16)
+                pair, wait = spend_pair(None if a == b == 0.0 else (a, b), policy, cost, now)
+                if pair is not None:
+                    pwrite(fd, _PAIR.pack(*pair), at + 16)
+                return ban_until, int(status), blocked_until, wait
+            except OSError:
+                return None
+            finally:
+                self._plock.release()
 
     def buckets(self) -> dict[str, tuple[float, float]]:
         """Every used slot, by name (hashed names show as hex)."""
@@ -251,6 +295,9 @@ class DirectoryLimits(LimitState):
     def spend(
         self, bucket: str, policy: RateLimitPolicy, cost: float, now: float
     ) -> tuple[float, int, float, float]:
+        known = self.shared.spend_known(bucket, policy, cost, now)
+        if known is not None:
+            return known
         with self.shared as shared:
             ban_until, ban_status, blocked_until = shared.header()
             if ban_until > now or blocked_until > now:
