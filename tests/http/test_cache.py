@@ -184,3 +184,18 @@ def test_headers_are_case_insensitive_fresh_or_cached(sim):
     for response in (t.request(STATUS), t.request(STATUS)):
         assert response.headers["content-type"] == response.headers["Content-Type"]
     assert response.from_cache
+
+
+def test_expired_answers_are_swept_from_the_disk_now_and_then(tmp_path, monkeypatch):
+    from xest.http import cache
+
+    monkeypatch.setattr(cache, "_CULL_EVERY", 8)
+    responses = ResponseCache(tmp_path / "responses")
+    answer = cache.CachedAnswer(200, {}, {"ok": True}, '{"ok": true}')
+    responses._write([(f"old{i}", answer, 0.01) for i in range(4)])
+    time.sleep(0.05)
+    db = responses._db()
+    assert len(db) == 4  # expired, not yet swept
+    responses._write([(f"new{i}", answer, 60) for i in range(4)])  # the 8th write sweeps
+    assert len(db) == 4 and all(responses.get(f"new{i}") for i in range(4))
+    assert responses.get("old0") is None

@@ -36,6 +36,8 @@ SIZE_LIMIT = 128 * 1024 * 1024
 
 _stores: dict[Path, Any] = {}
 _stores_lock = threading.Lock()
+_BATCH = 64  # answers written in one transaction at most
+_CULL_EVERY = 256  # writes between two sweeps of expired and excess entries
 _MAX_STORES = 4  # a process normally uses one; tests and tools that switch directories, more
 
 
@@ -54,6 +56,7 @@ def _store(directory: Path) -> Any:
                 size_limit=SIZE_LIMIT,
                 eviction_policy="least-recently-stored",
                 sqlite_synchronous=0,
+                cull_limit=0,  # expired and excess entries go in batches (ResponseCache._write)
             )
             _stores[directory] = store
         return store
@@ -89,16 +92,29 @@ class _Writer:
 
     def run(self) -> None:
         while True:
-            cache, key, answer, ttl, held = self.queue.get()
+            # What queued up while the last batch was written goes in one transaction: a burst
+            # of misses pays one commit, and this thread wakes (and takes the GIL) once.
+            batch = [self.queue.get()]
+            while len(batch) < _BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
             try:
-                cache._write(key, answer, ttl)
+                by_cache: dict[int, tuple[ResponseCache, list[tuple[str, CachedAnswer, float]]]]
+                by_cache = {}
+                for cache, key, answer, ttl, _ in batch:
+                    by_cache.setdefault(id(cache), (cache, []))[1].append((key, answer, ttl))
+                for cache, items in by_cache.values():
+                    cache._write(items)
             finally:
-                self.stored += 1
-                if self.pending.get((cache.directory, key)) is answer:
-                    del self.pending[(cache.directory, key)]
-                if held is not None:
-                    with contextlib.suppress(OSError, RuntimeError):
-                        StripedLocks.release(held)
+                for cache, key, answer, _, held in batch:
+                    self.stored += 1
+                    if self.pending.get((cache.directory, key)) is answer:
+                        del self.pending[(cache.directory, key)]
+                    if held is not None:
+                        with contextlib.suppress(OSError, RuntimeError):
+                            StripedLocks.release(held)
                 if self.queue.empty():
                     self.idle.set()
 
@@ -158,6 +174,7 @@ class ResponseCache:
         self._locks: StripedLocks | None = None
         self._broken = False
         self._local = threading.local()
+        self._written = 0  # writes since the last cull (the writer thread's)
 
     @property
     def directory(self) -> Path:
@@ -194,13 +211,31 @@ class ResponseCache:
             held, self._local.hold = hold[1], None
         _writer.put(self, key, answer, ttl, held)
 
-    def _write(self, key: str, answer: CachedAnswer, ttl: float) -> None:
+    def _write(self, items: list[tuple[str, CachedAnswer, float]]) -> None:
         if self._broken:
             return
         try:
-            self._db().set(key, answer, expire=ttl)
+            db = self._db()
+            if len(items) == 1:
+                key, answer, ttl = items[0]
+                db.set(key, answer, expire=ttl)
+            else:
+                with db.transact():
+                    for key, answer, ttl in items:
+                        db.set(key, answer, expire=ttl)
         except _UNUSABLE as exc:
             self._unusable(exc)
+            return
+        finally:
+            self._written += len(items)
+        if self._written >= _CULL_EVERY:
+            # diskcache would look for expired entries on every write; once per batch of
+            # writes keeps the cache within its size limit for a fraction of the cost.
+            self._written = 0
+            try:
+                db.cull()
+            except _UNUSABLE as exc:
+                self._unusable(exc)
 
     def _unusable(self, exc: BaseException) -> None:
         # Permissions, a file where the directory should be, a corrupted database: go on
