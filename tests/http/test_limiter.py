@@ -9,7 +9,7 @@ from httpsupport import STATUS, TIME, WEIGHTED, run_workers
 
 from xest import errors
 from xest.http import DecayingCounter, Transport, WeightWindow
-from xest.http.limiter import RateLimiter
+from xest.http.limiter import RateLimiter, lease_calls
 from xest.testing.server import Fault
 
 
@@ -126,11 +126,57 @@ def test_budget_is_shared_by_processes(sim):
 
 def test_budget_accounting_is_atomic_across_processes(sim):
     # No HTTP here, so the processes hammer the shared state: a lost update would let more
-    # than the budget through.
+    # than the budget through. A budget of 60 is too tight to lease: every call is counted.
+    outputs = run_workers("acquire", sim.url, 6, "60", "40")
+    ok = sum(int(o.split()[0]) for o in outputs)
+    limited = sum(int(o.split()[1]) for o in outputs)
+    assert (ok, limited) == (60, 180)
+
+
+def test_leases_never_let_more_than_the_budget_through(sim):
+    # A roomy budget is spent a few calls at a time per process (a lease of 7 calls here); what
+    # is leased but unused when the budget runs out is lost, never spent twice.
+    assert lease_calls(DecayingCounter(maximum=500, decay=0), 1) == 7
     outputs = run_workers("acquire", sim.url, 6, "500", "200")
     ok = sum(int(o.split()[0]) for o in outputs)
     limited = sum(int(o.split()[1]) for o in outputs)
-    assert (ok, limited) == (500, 700)
+    assert ok + limited == 1200
+    assert 500 - 6 * 6 <= ok <= 500
+
+
+def test_a_lease_is_spent_locally_and_ends_with_its_time():
+    clock = FakeTime()
+    lim = limiter({"public": DecayingCounter(maximum=6400, decay=0)}, clock, host="lease")
+
+    def level() -> float:
+        return lim.state()["buckets"]["public"][0]
+
+    lim.acquire("public", 1, max_wait=0)
+    assert level() == 16  # one call, and a lease of 15 more
+    for _ in range(15):
+        lim.acquire("public", 1, max_wait=0)
+    assert level() == 16  # spent from the lease: the shared bucket did not move
+    lim.acquire("public", 1, max_wait=0)
+    assert level() == 32
+    clock.now += 0.06  # past the lease's time: its 15 unused calls are not used any more
+    lim.acquire("public", 1, max_wait=0)
+    assert level() == 48
+
+
+def test_a_tight_budget_is_never_leased():
+    clock = FakeTime()
+    lim = limiter({"private": DecayingCounter(maximum=20, decay=0.33)}, clock, host="tight")
+    lim.acquire("private", 1, max_wait=0)
+    assert lim.state()["buckets"]["private"][0] == 1
+
+
+def test_a_ban_stops_calls_even_with_budget_leased():
+    clock = FakeTime()
+    lim = limiter({"public": DecayingCounter(maximum=6400, decay=0)}, clock, host="banned")
+    lim.acquire("public", 1, max_wait=0)
+    lim.shared.ban(clock.now + 60, 418)  # as another process records it
+    with pytest.raises(errors.RateLimited):
+        lim.acquire("public", 1, max_wait=0)
 
 
 def test_429_retry_after_is_honoured_by_later_calls(sim):

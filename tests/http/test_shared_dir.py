@@ -22,7 +22,7 @@ def test_truncating_the_rate_limit_file_does_not_kill_running_processes(sim, tmp
     # script, a full disk): with a memory map this was SIGBUS, the process dead.
     script = textwrap.dedent(
         f"""
-        import pathlib, sys
+        import pathlib, sys, time
         from xest.http import DecayingCounter, Transport
         from xest.http.endpoint import Endpoint
         t = Transport("echo", {sim.url!r}, rate_limits={{"public": DecayingCounter(1e6, 1)}})
@@ -31,6 +31,7 @@ def test_truncating_the_rate_limit_file_does_not_kill_running_processes(sim, tmp
         for size in (0, 7, 100):
             with open(path, "r+b") as f:
                 f.truncate(size)
+            time.sleep(0.06)  # past this process's lease: the next call spends from the file
             t.limiter.acquire("public", 1, max_wait=0)
             t.request(Endpoint("time", "GET", "/time"))
         print("alive", t.limiter.state()["buckets"]["public"][0] >= 1)
