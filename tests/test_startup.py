@@ -19,7 +19,11 @@ import pytest
 from xest import plugin_index
 
 PLUGIN_MODULES = ("xest_kraken", "xest_binance", "xest_example")
-WATCHED = (*PLUGIN_MODULES, "importlib.metadata", "ssl", "tomllib", "urllib3", "attrs", "logging")
+WATCHED = (
+    *PLUGIN_MODULES,
+    *("importlib.metadata", "ssl", "tomllib", "urllib3", "attrs", "logging"),
+    *("pluggy", "xest.testing", "email"),
+)
 
 
 def run(code: str, env: dict[str, str] | None = None) -> dict:
@@ -125,6 +129,59 @@ def test_open_kraken_imports_only_what_kraken_needs(indexed):
     assert "xest_kraken.connector" in modules
     assert plugin_modules(modules) <= {m for m in modules if m.startswith("xest_kraken")}
     assert not modules & {"xest_binance", "ssl", "tomllib", "urllib3", "importlib.metadata"}
+
+
+def test_open_kraken_imports_its_connector_not_its_test_kit_nor_pluggy(indexed):
+    # The index says where the connector class lives: no hook is called, so neither the
+    # plugin's conformance cases nor pluggy are imported (nor email, for the Date header).
+    modules = run('import xest\nxest.open("kraken")\n')["modules"]
+    assert not modules & {"xest_kraken.plugin", "xest_kraken.conformance", "xest.testing"}
+    assert not modules & {"pluggy", "email.utils"}
+
+
+def test_open_kraken_with_its_simulator_imports_no_test_kit(indexed):
+    code = 'import xest\nwith xest.open("kraken", sim=True) as k:\n    print(k.status().status)\n'
+    done = run(code)
+    assert "online" in done["out"]
+    assert "xest_kraken.simulator" in done["modules"]
+    assert not done["modules"] & {"xest_kraken.conformance", "xest.testing.kit"}
+
+
+def test_the_index_records_where_connectors_and_simulators_live():
+    index = plugin_index.current()
+    assert index is not None
+    assert index.reference("kraken") == "xest_kraken.connector:KrakenConnector"
+    assert index.reference("kraken", "simulators") == "xest_kraken.plugin:simulator"
+    assert index.reference("nowhere") is None
+
+
+def _with_references(monkeypatch, reference: str) -> None:
+    """The in-process index, with every reference replaced by ``reference``."""
+    index = plugin_index.current()
+    assert index is not None
+    changed = {
+        what: {p: dict.fromkeys(found, reference) for p, found in by_plugin.items()}
+        for what, by_plugin in index.data["references"].items()
+    }
+    data = {**index.data, "references": changed}
+    monkeypatch.setattr(plugin_index, "_current", plugin_index.Index(data))
+
+
+@pytest.mark.parametrize("reference", ["xest_no_such_module:Gone", "xest.errors:XestError"])
+def test_a_reference_that_gives_no_connector_falls_back_to_the_hooks(monkeypatch, reference):
+    from xest_kraken.connector import KrakenConnector
+
+    from xest import registry
+
+    _with_references(monkeypatch, reference)
+    assert registry.connector_class("kraken") is KrakenConnector
+
+
+def test_a_simulator_reference_that_does_not_import_falls_back_to_the_hooks(monkeypatch):
+    from xest import registry
+
+    _with_references(monkeypatch, "xest_no_such_module:gone")
+    assert registry.simulator_factory("kraken")().exchange == "kraken"
 
 
 def test_open_kraken_without_an_index_still_works():

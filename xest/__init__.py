@@ -5,7 +5,8 @@
     ...     kraken.status()
 
 ``import xest`` stays light: the HTTP and cache stacks load on first use, and so do the public
-submodules reachable from here (``xest.errors``, ``xest.models``, ``xest.connector``, ...).
+submodules reachable from here (``xest.errors``, ``xest.models``, ``xest.connector``, ...)
+and ``xest.hookimpl`` (pluggy, which opening an exchange does not need).
 The public API is listed in docs/api.md.
 """
 
@@ -14,11 +15,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from xest.hookspecs import PLUGIN_API, hookimpl
-
 if TYPE_CHECKING:
     from xest import connector, errors, http, models, testing
     from xest.facade import Client
+    from xest.hookspecs import PLUGIN_API, hookimpl
 
 __version__ = "0.2.0"
 __all__ = [
@@ -53,6 +53,10 @@ def __getattr__(name: str) -> Any:
         from xest.facade import Client
 
         return Client
+    if name in ("hookimpl", "PLUGIN_API"):  # pluggy (~7 ms) only for plugins and the CLI
+        from xest import hookspecs
+
+        return getattr(hookspecs, name)
     if name in _SUBMODULES:
         return importlib.import_module(f"xest.{name}")
     raise AttributeError(f"module 'xest' has no attribute {name!r}")

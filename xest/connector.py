@@ -17,7 +17,6 @@ __all__ = [
     "sane_number",
 ]
 
-import email.utils
 import enum
 import functools
 import inspect
@@ -457,6 +456,8 @@ class Connector:
         )
         self.check_date_answer(response.data)
         header = response.headers.get("Date")
+        import email.utils  # ~6 ms with socket and calendar: only to read this header
+
         try:
             when = email.utils.parsedate_to_datetime(header) if header else None
         except (TypeError, ValueError):

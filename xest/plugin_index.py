@@ -26,7 +26,7 @@ import time
 import zlib
 from typing import Any
 
-FORMAT = 1
+FORMAT = 2
 RACY_SECONDS = 2.0  # an input changed this recently may change again within one timestamp tick
 PRUNE_DAYS = 30
 
@@ -53,6 +53,14 @@ class Index:
             if exchange in provided:
                 return row["name"]
         return None
+
+    def reference(self, exchange: str, what: str = "connectors") -> str | None:
+        """Where ``exchange``'s connector class (or simulator factory) lives, as
+        ``"module:qualname"``: opening an exchange imports that module alone, neither the
+        plugin's hook nor its test kit. None when it cannot be imported by name."""
+        plugin = self.plugin_for(exchange, what)
+        found = self.data["references"][what].get(plugin, {}) if plugin else {}
+        return found.get(exchange)
 
     def entry_point(self, plugin: str) -> tuple[str, str] | None:
         """``(distribution, module reference)`` of a plugin's entry point."""
@@ -182,12 +190,43 @@ def _simulators(
     return found
 
 
+def _reference(found: Any) -> str | None:
+    """``"module:qualname"`` naming ``found`` (a class or function), if importing that module
+    and following the name gives it back (not for one defined inside a function)."""
+    module_name = getattr(found, "__module__", None)
+    qualname = getattr(found, "__qualname__", None)
+    if not isinstance(module_name, str) or not isinstance(qualname, str) or "<" in qualname:
+        return None
+    target: Any = sys.modules.get(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part, None)
+    return f"{module_name}:{qualname}" if target is found else None
+
+
+def _simulator_references(
+    registered: dict[str, list[tuple[Any, ...]]], kits: dict[str, list[Any]]
+) -> dict[str, dict[str, str]]:
+    """Where each plugin's simulator factories live, by exchange (as ``xest.registry`` picks
+    them: a kit's simulator before one registered through the older hook)."""
+    found: dict[str, dict[str, str]] = {}
+    for p, calls in registered.items():
+        for args in calls:
+            if len(args) == 2 and isinstance(args[0], str) and (ref := _reference(args[1])):
+                found.setdefault(p, {})[args[0]] = ref
+    for p, plugin_kits in kits.items():
+        for kit in plugin_kits:
+            if kit.simulator is not None and (ref := _reference(kit.simulator)):
+                found.setdefault(p, {})[kit.exchange] = ref
+    return found
+
+
 def _build(key: list[Any], path: str | None) -> Index:
     from xest import plugins, registry
 
     infos = plugins.plugin_infos()
     by_plugin, failed = registry.connectors_by_plugin()
     simulators, _ = plugins.collect("xest_simulators")
+    kits = registry.kits_by_plugin()[0]
     commands = _commands()
     builtin = _builtin_commands()
     rows = []
@@ -213,7 +252,14 @@ def _build(key: list[Any], path: str | None) -> Index:
         "modules": {info.name: [info.distribution, info.module] for info in infos},
         "rows": rows,
         "connectors": {p: [cls.exchange for cls in classes] for p, classes in by_plugin.items()},
-        "simulators": _simulators(simulators, registry.kits_by_plugin()[0]),
+        "simulators": _simulators(simulators, kits),
+        "references": {
+            "connectors": {
+                p: {cls.exchange: ref for cls in classes if (ref := _reference(cls))}
+                for p, classes in by_plugin.items()
+            },
+            "simulators": _simulator_references(simulators, kits),
+        },
         "commands": commands,
         "builtin_commands": builtin,
     }

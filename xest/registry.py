@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
-from xest import errors, plugins
+from xest import errors
 from xest.connector import OPERATIONS, Capability, Connector
 
 
@@ -21,9 +22,15 @@ def _problem(cls: Any) -> str | None:
     return None
 
 
+# ``xest.plugins`` (pluggy) is imported where a hook is called: the plugin index's references
+# open an exchange without it.
+
+
 def kits_by_plugin() -> tuple[dict[str, list[Any]], dict[str, str]]:
     """The :class:`xest.testing.ConnectorKit` s each plugin's ``xest_connectors`` returned,
     and the plugins whose hook raised or returned something else."""
+    from xest import plugins
+
     result: dict[str, list[Any]] = {}
     failed: dict[str, str] = {}
     impls = plugins.hook().xest_connectors.get_hookimpls()
@@ -59,6 +66,8 @@ def kits() -> dict[str, Any]:
 
 def connectors_by_plugin() -> tuple[dict[str, list[type[Connector]]], dict[str, str]]:
     """The connector classes each loaded plugin registered, and the plugins that failed to."""
+    from xest import plugins
+
     by_kit, failed = kits_by_plugin()
     registered, older_failed = plugins.collect("xest_register_connectors")
     failed.update(older_failed)
@@ -84,11 +93,31 @@ def connectors() -> dict[str, type[Connector]]:
     return {cls.exchange: cls for classes in by_plugin.values() for cls in classes}
 
 
+def _indexed_reference(exchange: str, what: str) -> Any:
+    """The fastest path: the connector class (or simulator factory) imported from where the
+    plugin index says it lives, calling no hook (a kit would import the plugin's test cases);
+    None when the index does not know or importing it fails (the other paths then report)."""
+    from xest import plugin_index
+
+    try:
+        index = plugin_index.current()
+        reference = index.reference(exchange, what) if index is not None else None
+        if reference is None:
+            return None
+        module_name, _, qualname = reference.partition(":")
+        found: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except Exception:
+        return None
+    return found
+
+
 def _indexed(exchange: str, what: str, hook_name: str) -> list[tuple[Any, ...]]:
     """The fast path: what the one plugin that the plugin index says provides ``exchange``
     registers through ``hook_name``, loading no other plugin; [] when the index does not know
     (or loading that plugin fails: the full path then reports it)."""
-    from xest import plugin_index
+    from xest import plugin_index, plugins
 
     try:
         index = plugin_index.current()
@@ -106,7 +135,7 @@ def _indexed_kits(exchange: str, what: str) -> list[Any]:
     """The fast path for kits: those of the one plugin the plugin index says provides
     ``exchange``, loading no other plugin (a kit names its connector class, so calling every
     plugin's ``xest_connectors`` would import every connector); [] when the index does not know."""
-    from xest import plugin_index
+    from xest import plugin_index, plugins
 
     try:
         index = plugin_index.current()
@@ -142,6 +171,9 @@ def exchange_names() -> list[str]:
 
 def connector_class(exchange: str) -> type[Connector]:
     name = exchange.lower()
+    found = _indexed_reference(name, "connectors")
+    if _problem(found) is None and found.exchange == name:
+        return found
     for kit in _indexed_kits(name, "connectors"):
         if _problem(kit.connector) is None:
             return kit.connector
@@ -161,6 +193,8 @@ def connector_class(exchange: str) -> type[Connector]:
 
 
 def simulators() -> dict[str, Callable[..., Any]]:
+    from xest import plugins
+
     registered, _ = plugins.collect("xest_simulators")
     found = {args[0]: args[1] for calls in registered.values() for args in calls}
     found.update({name: kit.simulator for name, kit in kits().items() if kit.simulator})
@@ -169,6 +203,9 @@ def simulators() -> dict[str, Callable[..., Any]]:
 
 def simulator_factory(exchange: str) -> Callable[..., Any]:
     name = exchange.lower()
+    factory = _indexed_reference(name, "simulators")
+    if callable(factory):
+        return factory
     for kit in _indexed_kits(name, "simulators"):
         if kit.simulator is not None:
             return kit.simulator

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -68,6 +67,8 @@ def _shutdown(conn: Any) -> None:
     sock = getattr(conn, "sock", None)
     if sock is None:
         return
+    import socket  # loaded with urllib3 by then; opening a client needs none of it
+
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
 
