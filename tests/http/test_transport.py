@@ -217,3 +217,24 @@ def test_global_timeouts_come_from_the_environment(sim, monkeypatch):
     monkeypatch.setenv("XEST_CONNECT_TIMEOUT", "soon")
     with pytest.raises(errors.ConfigError, match="XEST_CONNECT_TIMEOUT='soon' is not a timeout"):
         make(sim)
+
+
+def test_calls_go_on_after_the_process_pool_drops_the_hosts_connections(sim):
+    from xest.http.transport import pool
+
+    t = make(sim, cache=False)
+    t.request(STATUS)
+    pool().clear()  # closes every host's pool, as an eviction from the manager would
+    assert t.request(STATUS).status == 200
+    assert sim.hits["/status"] == 2
+
+
+def test_a_signer_may_point_the_request_at_another_host(sim):
+    other = Transport("echo", "http://127.0.0.1:9", backoff=0.01)  # nothing listens there
+
+    def elsewhere(req, creds, ctx):
+        req.url = sim.url + req.url[len("http://127.0.0.1:9") :]
+        req.headers["API-Key"] = creds.key
+
+    assert other.request(PRIVATE, signer=elsewhere, credentials=CREDS).data["balance"]
+    assert sim.hits["/private"] == 1

@@ -218,6 +218,9 @@ class Transport:
                 pool_size(max_connections)
         self._keys: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {}
         self._hits: dict[str, Response] = {}
+        parts = urlsplit(self.base_url)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._host_pool: tuple[Any, Any] | None = None  # (the process's pool, this host's)
 
     def __repr__(self) -> str:
         return f"<Transport {self.exchange} at {self.base_url}>"
@@ -566,17 +569,7 @@ class Transport:
                             )
                 method, url, body, headers = _wire_request(req)
                 try:
-                    raw = pool().request(
-                        method,
-                        url,
-                        body=body,
-                        headers=headers,
-                        timeout=self._urllib3_timeout(connect, read),
-                        retries=_no_retries(),
-                        redirect=False,
-                        preload_content=False,
-                        decode_content=False,
-                    )
+                    raw = self._send(method, url, body, headers, connect, read)
                 finally:
                     # The exchange has the request (or never will): the next nonce may go.
                     if ordered is not None:
@@ -595,6 +588,37 @@ class Transport:
                     ordered.release()  # also when signing failed after drawing a nonce
         used = ordered is not None and ordered.spent
         return _Sent(raw, data, time.monotonic() - started, used)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        connect: float,
+        read: float,
+    ) -> urllib3.BaseHTTPResponse:
+        """Send on this host's connection pool directly: going through the pool manager
+        parses the URL and normalises a pool key on every call (a few microseconds) to find
+        the same pool each time. The manager still owns the pool (one per host per process)."""
+        kw: dict[str, Any] = {
+            "body": body,
+            "headers": headers,
+            "timeout": self._urllib3_timeout(connect, read),
+            "retries": _no_retries(),
+            "redirect": False,
+            "preload_content": False,
+            "decode_content": False,
+        }
+        manager = pool()
+        if not url.startswith(self._origin + "/"):  # a signer pointed the request elsewhere
+            return manager.urlopen(method, url, **kw)
+        host = self._host_pool
+        if host is None or host[0] is not manager or host[1].pool is None:
+            # First call, a new process pool (fork, resize), or the manager closed this
+            # host's pool (evicted, cleared): ask the manager for the current one.
+            host = self._host_pool = (manager, manager.connection_from_url(self._origin))
+        return host[1].urlopen(method, url[len(self._origin) :], assert_same_host=False, **kw)
 
     def _urllib3_timeout(self, connect: float, read: float) -> urllib3.Timeout:
         # One object per (connect, read): building a Timeout costs more than a cache look-up.
