@@ -112,6 +112,8 @@ def _guard(name: str, method: _F) -> _F:
 
 # What reading an answer of an unexpected shape raises: turned into BadResponse at the
 # connector's boundary, so only XestError leaves the public API.
+_CONTAINERS = (dict, list)  # what request_parsed copies for each caller
+
 _SHAPE_ERRORS = (
     KeyError,
     IndexError,
@@ -196,6 +198,8 @@ class Connector:
     # ``stream_urls`` are the exchange's websocket endpoints by name ("public", "private").
     streams: ClassVar[frozenset[str]] = frozenset()
     stream_urls: ClassVar[Mapping[str, str]] = {}
+    # request_parsed's memo, per connector: name -> (the answer's text, what was parsed)
+    _parsed: dict[str, tuple[str, Any]] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -330,8 +334,13 @@ class Connector:
         copied for each caller. Errors are checked by ``check_response`` before, as always.
         Meant for public reads: unlike :meth:`request`, a refused timestamp is not retried.
         """
-        response = self._send(endpoint, params, **kw)
-        memo: dict[str, tuple[str, Any]] = self.__dict__.setdefault("_parsed", {})
+        if kw or endpoint.signed:
+            response = self._send(endpoint, params, **kw)
+        else:  # a public read (the usual caller, a cached ticker): what _send does, directly
+            response = self.transport.request(endpoint, params, check=self.check_response)
+        memo = self._parsed
+        if memo is None:
+            memo = self._parsed = {}
         entry = memo.get(name)
         text = response.text
         if entry is not None and text and (entry[0] is text or entry[0] == text):
@@ -342,7 +351,7 @@ class Connector:
                 if len(memo) >= 64:
                     memo.clear()
                 memo[name] = (text, value)
-        return type(value)(value) if isinstance(value, dict | list) else value
+        return type(value)(value) if isinstance(value, _CONTAINERS) else value
 
     def sign(
         self, request: PreparedRequest, credentials: Credentials, context: SigningContext
@@ -401,7 +410,8 @@ class Connector:
     def market(self, symbol: str) -> Market:
         """The market for a unified symbol or any exchange name for it (``Market.id`` or a
         value of ``Market.ids``); BadSymbol if unknown."""
-        found = self.market_index().get(symbol)
+        index = self._index  # loaded: looked up without a call (every cached ticker does this)
+        found = (self.market_index() if index is None else index).get(symbol)
         if found is None:
             raise errors.BadSymbol(
                 f"{symbol!r} is not a market on {self.exchange}; "

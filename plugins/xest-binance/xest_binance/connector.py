@@ -17,6 +17,7 @@ import json
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from xest import errors
@@ -146,13 +147,30 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
 
     def ticker(self, symbol: str) -> Ticker:
         m = self.market(symbol)
-        # A cache hit on an unchanged answer costs no parsing (Connector.request_parsed).
-        return self.request_parsed(
+        # The request for one market is made once (params, memo name, parser): a cached
+        # ticker then costs the cache hit and little more, and a hit on an unchanged answer
+        # no parsing (Connector.request_parsed).
+        plans = self._ticker_plans
+        plan = plans.get(m.id) if plans is not None else None
+        if plan is None or plan[0] is not m:
+            plan = self._ticker_plan(m)
+        return self.request_parsed(*plan[1:])  # type: ignore[no-any-return]
+
+    _ticker_plans: dict[str, tuple[Any, ...]] | None = None
+
+    def _ticker_plan(self, m: Market) -> tuple[Any, ...]:
+        symbol = m.symbol
+        if self._ticker_plans is None or len(self._ticker_plans) >= 1024:
+            self._ticker_plans = {}
+        plan = (
+            m,
             ep.weighted(ep.TICKER_24HR, 2),
-            {"symbol": m.id},
+            MappingProxyType({"symbol": m.id}),
             f"ticker {m.id}",
-            lambda data: parse.ticker(m.symbol, data),
+            lambda data: parse.ticker(symbol, data),
         )
+        self._ticker_plans[m.id] = plan
+        return plan
 
     def tickers(self, symbols: Sequence[str] | None = None) -> dict[str, Ticker]:
         """Several tickers in one call (``symbols=[...]``), or every symbol's when None."""

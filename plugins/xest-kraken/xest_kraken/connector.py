@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from xest import errors
@@ -135,7 +136,30 @@ class KrakenConnector(KrakenTrading, Connector):
 
     def ticker(self, symbol: str) -> Ticker:
         m = self.market(symbol)
-        return self._tickers([m])[m.symbol]
+        # The request for one market is made once (params, memo name, parser): a cached
+        # ticker then costs the cache hit and little more (Connector.request_parsed).
+        plans = self._ticker_plans
+        plan = plans.get(m.id) if plans is not None else None
+        if plan is None or plan[0] is not m:
+            plan = self._ticker_plan(m)
+        return self.request_parsed(ep.TICKER, plan[1], plan[2], plan[3])  # type: ignore[no-any-return]
+
+    _ticker_plans: dict[str, tuple[Market, Mapping[str, str], str, Any]] | None = None
+
+    def _ticker_plan(self, m: Market) -> tuple[Market, Mapping[str, str], str, Any]:
+        def one(data: Mapping[str, Any]) -> Ticker:
+            found = self._parse_tickers(data["result"]).get(m.symbol)
+            if found is None:
+                raise errors.BadResponse(
+                    f"Kraken's ticker answer lacks {m.symbol}", exchange=self.exchange
+                )
+            return found
+
+        if self._ticker_plans is None or len(self._ticker_plans) >= 1024:
+            self._ticker_plans = {}
+        plan = (m, MappingProxyType({"pair": m.id}), f"ticker {m.id}", one)
+        self._ticker_plans[m.id] = plan
+        return plan
 
     def tickers(self, symbols: Sequence[str] | None = None) -> dict[str, Ticker]:
         return self._tickers([self.market(s) for s in symbols] if symbols else None)
