@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate, repeat
 from operator import add, attrgetter
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -103,7 +103,7 @@ def _decimals(values: list[Any], non_negative: bool) -> list[Decimal]:
 
 def _optional_decimals(values: list[Any]) -> list[Decimal | None]:
     if _NONE_TYPES.isdisjoint(map(type, values)) or ("" not in values and None not in values):
-        return _decimals(values, False)
+        return cast("list[Decimal | None]", _decimals(values, False))  # a list, unchanged
     present = [v for v in values if v is not None and v != ""]
     converted = iter(_decimals(present, False))
     return [None if v is None or v == "" else next(converted) for v in values]

@@ -17,7 +17,6 @@ import json
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from types import MappingProxyType
 from typing import Any
 
 from xest import errors
@@ -146,30 +145,32 @@ class BinanceConnector(AccountOperations, ConvertOperations, Connector):
         return parse.markets(self.request(ep.EXCHANGE_INFO))
 
     def ticker(self, symbol: str) -> Ticker:
-        m = self.market(symbol)
-        # The request for one market is made once (params, memo name, parser): a cached
-        # ticker then costs the cache hit and little more, and a hit on an unchanged answer
-        # no parsing (Connector.request_parsed).
+        # The request for one symbol (market, params, memo name, parser) is made once per
+        # market list: a cached ticker then costs the cache hit and little more, and a hit on
+        # an unchanged answer no parsing (Connector.request_parsed).
         plans = self._ticker_plans
-        plan = plans.get(m.id) if plans is not None else None
-        if plan is None or plan[0] is not m:
-            plan = self._ticker_plan(m)
-        return self.request_parsed(*plan[1:])  # type: ignore[no-any-return]
+        plan = plans.get(symbol) if plans is not None else None
+        if plan is None or plan[0] is not self._index:
+            plan = self._ticker_plan(symbol)
+        return self.request_parsed(*plan[1])
 
-    _ticker_plans: dict[str, tuple[Any, ...]] | None = None
+    _ticker_plans: dict[str, tuple[Any, tuple[Any, ...]]] | None = None
 
-    def _ticker_plan(self, m: Market) -> tuple[Any, ...]:
-        symbol = m.symbol
+    def _ticker_plan(self, symbol: str) -> tuple[Any, tuple[Any, ...]]:
+        m = self.market(symbol)
+        unified = m.symbol
         if self._ticker_plans is None or len(self._ticker_plans) >= 1024:
             self._ticker_plans = {}
         plan = (
-            m,
-            ep.weighted(ep.TICKER_24HR, 2),
-            MappingProxyType({"symbol": m.id}),
-            f"ticker {m.id}",
-            lambda data: parse.ticker(symbol, data),
+            self._index,
+            (
+                ep.weighted(ep.TICKER_24HR, 2),
+                {"symbol": m.id},
+                f"ticker {m.id}",
+                lambda data: parse.ticker(unified, data),
+            ),
         )
-        self._ticker_plans[m.id] = plan
+        self._ticker_plans[symbol] = plan
         return plan
 
     def tickers(self, symbols: Sequence[str] | None = None) -> dict[str, Ticker]:

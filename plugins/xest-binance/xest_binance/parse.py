@@ -225,7 +225,7 @@ def ratios(numerators: list[Decimal], denominators: list[Decimal]) -> list[Decim
         if any(map(eq, quotients, rounded)):
             # Quotients with nothing past 12 places: ratio() keeps those digits as they are.
             values = [
-                r if r != q or q.as_tuple().exponent < -12 else q  # type: ignore[operator]
+                r if r != q or q.as_tuple().exponent < -12 else q
                 for q, r in zip(quotients, rounded, strict=True)
             ]
     if everywhere:

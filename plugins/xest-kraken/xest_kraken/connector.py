@@ -11,7 +11,6 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from xest import errors
@@ -135,18 +134,20 @@ class KrakenConnector(KrakenTrading, Connector):
         return ServerTime(time=int(result["unixtime"]), resolution=self.time_resolution, raw=result)
 
     def ticker(self, symbol: str) -> Ticker:
-        m = self.market(symbol)
-        # The request for one market is made once (params, memo name, parser): a cached
-        # ticker then costs the cache hit and little more (Connector.request_parsed).
+        # The request for one symbol (market, params, memo name, parser) is made once per
+        # market list: a cached ticker then costs the cache hit and little more, and a hit on
+        # an unchanged answer no parsing (Connector.request_parsed).
         plans = self._ticker_plans
-        plan = plans.get(m.id) if plans is not None else None
-        if plan is None or plan[0] is not m:
-            plan = self._ticker_plan(m)
-        return self.request_parsed(ep.TICKER, plan[1], plan[2], plan[3])  # type: ignore[no-any-return]
+        plan = plans.get(symbol) if plans is not None else None
+        if plan is None or plan[0] is not self._index:
+            plan = self._ticker_plan(symbol)
+        return self.request_parsed(*plan[1])
 
-    _ticker_plans: dict[str, tuple[Market, Mapping[str, str], str, Any]] | None = None
+    _ticker_plans: dict[str, tuple[MarketIndex | None, tuple[Any, ...]]] | None = None
 
-    def _ticker_plan(self, m: Market) -> tuple[Market, Mapping[str, str], str, Any]:
+    def _ticker_plan(self, symbol: str) -> tuple[MarketIndex | None, tuple[Any, ...]]:
+        m = self.market(symbol)
+
         def one(data: Mapping[str, Any]) -> Ticker:
             found = self._parse_tickers(data["result"]).get(m.symbol)
             if found is None:
@@ -157,8 +158,8 @@ class KrakenConnector(KrakenTrading, Connector):
 
         if self._ticker_plans is None or len(self._ticker_plans) >= 1024:
             self._ticker_plans = {}
-        plan = (m, MappingProxyType({"pair": m.id}), f"ticker {m.id}", one)
-        self._ticker_plans[m.id] = plan
+        plan = (self._index, (ep.TICKER, {"pair": m.id}, f"ticker {m.id}", one))
+        self._ticker_plans[symbol] = plan
         return plan
 
     def tickers(self, symbols: Sequence[str] | None = None) -> dict[str, Ticker]:
