@@ -145,7 +145,7 @@ def measure(rounds: int, calls: int) -> dict:
 
 
 def report(results: dict, rounds: int, calls: int) -> str:
-    longest = max(r["longest_s"] for ex in results.values() for r in ex.values())
+    longest = max(ex["stored"]["longest_s"] for ex in results.values())
     ttl = min(r["ttl"] for ex in results.values() for r in ex.values())
     lines = [
         BEGIN,
