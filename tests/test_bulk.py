@@ -286,3 +286,8 @@ def test_candle_times_given_in_another_zone_become_utc():
     assert made == per_candle(c)
     assert made[0].open_time == datetime(2024, 1, 1, tzinfo=UTC)
     assert made[0].open_time.tzinfo is UTC
+    gmt = timezone(timedelta(0), "GMT")  # equal to UTC as a zone, but not UTC itself
+    made = candles(
+        "ETH/USD", "1m", **candle_columns(open_times=[datetime(2024, 1, 1, tzinfo=gmt)] * 2)
+    )
+    assert all(c.open_time.tzinfo is UTC for c in made)

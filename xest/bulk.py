@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate, repeat
-from operator import add, attrgetter
+from operator import add, attrgetter, is_
 from typing import Any, cast
 
 import attrs
@@ -34,7 +34,6 @@ _SIDE_TYPES = frozenset({Side, type(None)})
 _DECIMAL_TYPE = {Decimal}
 _INT_TYPE = {int}
 _DATETIME_TYPE = {datetime}
-_UTC_ONLY = {UTC}
 _NONE_TYPES = frozenset({type(None), str})  # an optional column's possible blanks
 _tzinfo = attrgetter("tzinfo")
 _ZERO = Decimal(0)
@@ -112,7 +111,7 @@ def _optional_decimals(values: list[Any]) -> list[Decimal | None]:
 def _times(values: list[Any]) -> list[datetime]:
     """UNIX seconds (int or Decimal) as aware UTC datetimes, as :func:`to_utc` makes them."""
     types = set(map(type, values))
-    if types == _DATETIME_TYPE and set(map(_tzinfo, values)) == _UTC_ONLY:
+    if types == _DATETIME_TYPE and all(map(is_, map(_tzinfo, values), repeat(UTC))):
         return values  # made by the connector (from milliseconds), already aware UTC
     if not types <= _SECONDS_TYPES:
         raise _Fallback

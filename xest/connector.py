@@ -110,10 +110,10 @@ def _guard(name: str, method: _F) -> _F:
     return undeclared  # type: ignore[return-value]
 
 
-# What reading an answer of an unexpected shape raises: turned into BadResponse at the
-# connector's boundary, so only XestError leaves the public API.
 _CONTAINERS = (dict, list)  # what request_parsed copies for each caller
 
+# What reading an answer of an unexpected shape raises: turned into BadResponse at the
+# connector's boundary, so only XestError leaves the public API.
 _SHAPE_ERRORS = (
     KeyError,
     IndexError,
