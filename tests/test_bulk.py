@@ -3,7 +3,7 @@ exactly what they refuse, with the same errors."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import attrs
@@ -19,7 +19,9 @@ from xest.models import (
     candles,
     price_levels,
     public_trades,
+    steady_times,
     to_decimals,
+    to_utc,
 )
 
 ROWS = [["30300.10000", "0.500", 1688666559], ["30301.5", 2, 1688666560], [Decimal(30299), "1e-8"]]
@@ -206,3 +208,86 @@ def test_exponents_and_negative_zero_are_numbers_as_for_the_model():
     assert to_decimals(["-1e-8", "3"]) == [Decimal("-1e-8"), Decimal(3)]
     with pytest.raises(ValueError, match=">= 0"):
         to_decimals(["-1e-8"], non_negative=True)
+
+
+def test_numbers_keep_every_digit_and_exponent_as_the_constructor_makes_them():
+    texts = [
+        "30300.10000",  # trailing zeros kept
+        "0.1234567890123456789012345678901234567890",  # past the default 28 digits
+        "1E+999999",
+        "1e-999999999",
+        "-0",
+        "123456789" * 8,
+    ]
+    made = to_decimals(texts)
+    assert [str(d) for d in made] == [str(Decimal(t)) for t in texts]
+    assert [d.as_tuple() for d in made] == [Decimal(t).as_tuple() for t in texts]
+
+
+def test_a_column_of_decimals_is_checked_as_any_other():
+    c = candle_columns(volumes=[Decimal(1), Decimal("NaN")])
+    with pytest.raises(ValueError, match="not a finite number"):
+        candles("ETH/USD", "1m", **c)
+    c = candle_columns(volumes=[Decimal(1), Decimal(-1)])
+    with pytest.raises(ValueError, match=">= 0"):
+        candles("ETH/USD", "1m", **c)
+    c = candle_columns(volumes=[Decimal(1), Decimal("2.50")], vwaps=[Decimal(3), Decimal("Inf")])
+    with pytest.raises(ValueError, match="not a finite number"):
+        candles("ETH/USD", "1m", **c)
+    c = candle_columns(volumes=[Decimal(1), Decimal("2.50")], vwaps=[Decimal(3), Decimal(4)])
+    assert candles("ETH/USD", "1m", **c) == per_candle(c)
+
+
+@pytest.mark.parametrize(
+    ("values", "per_second"),
+    [
+        ([1688666400 + 60 * i for i in range(50)], 1),
+        ([1688666400 - 3600 * i for i in range(5)], 1),  # newest first
+        ([1499040000123 + 60_000 * i for i in range(50)], 1000),
+        ([-86_400_000 + 1 + 7 * i for i in range(9)], 1000),  # before 1970, odd milliseconds
+    ],
+)
+def test_evenly_spaced_times_equal_those_made_one_by_one(values, per_second):
+    made = steady_times(values, per_second)
+    one_by_one = [
+        datetime.fromtimestamp(v // per_second, UTC) + timedelta(milliseconds=v % per_second)
+        if per_second == 1000
+        else to_utc(v)
+        for v in values
+    ]
+    assert made == one_by_one
+    assert all(d.tzinfo is UTC for d in made)
+
+
+def test_times_not_evenly_spaced_are_left_to_the_clock():
+    assert steady_times([1, 2, 4]) is None
+    assert steady_times([5, 5, 5]) is None
+    assert steady_times([5]) is None
+    assert steady_times([1, 2, True]) is None
+    three = {k: [*v, v[0]] for k, v in candle_columns().items()}  # a third candle
+    c = three | {"open_times": [1688666400, 1688666460, 1688666407]}
+    assert candles("ETH/USD", "1m", **c) == per_candle(c)
+    with pytest.raises(ValueError, match="divide"):
+        steady_times([1, 2], 7)
+
+
+def test_evenly_spaced_times_out_of_range_raise_as_one_by_one():
+    far = [0, 10**12]  # the year 33658
+    with pytest.raises((ValueError, OverflowError)) as slow:
+        [to_utc(v) for v in far]
+    with pytest.raises(type(slow.value)):
+        steady_times(far)
+
+
+def test_candle_times_given_in_another_zone_become_utc():
+    paris = timezone(timedelta(hours=1))
+    c = candle_columns(open_times=[datetime(2024, 1, 1, 1, tzinfo=paris)] * 2)
+    made = candles("ETH/USD", "1m", **c)
+    assert made == per_candle(c)
+    assert made[0].open_time == datetime(2024, 1, 1, tzinfo=UTC)
+    assert made[0].open_time.tzinfo is UTC
+    gmt = timezone(timedelta(0), "GMT")  # equal to UTC as a zone, but not UTC itself
+    made = candles(
+        "ETH/USD", "1m", **candle_columns(open_times=[datetime(2024, 1, 1, tzinfo=gmt)] * 2)
+    )
+    assert all(c.open_time.tzinfo is UTC for c in made)

@@ -109,6 +109,8 @@ def _guard(name: str, method: _F) -> _F:
     return undeclared  # type: ignore[return-value]
 
 
+_CONTAINERS = (dict, list)  # what request_parsed copies for each caller
+
 # What reading an answer of an unexpected shape raises: turned into BadResponse at the
 # connector's boundary, so only XestError leaves the public API.
 _SHAPE_ERRORS = (
@@ -126,7 +128,9 @@ def _contained(name: str, method: Any) -> Any:
     @functools.wraps(method)
     def operation(self: Connector, *args: Any, **kwargs: Any) -> Any:
         try:
-            return method(self, *args, **kwargs)
+            if kwargs:
+                return method(self, *args, **kwargs)
+            return method(self, *args)  # without **{}: half the wrapper's cost (a cached ticker)
         except errors.XestError:
             raise
         except _SHAPE_ERRORS as exc:
@@ -195,6 +199,9 @@ class Connector:
     # ``stream_urls`` are the exchange's websocket endpoints by name ("public", "private").
     streams: ClassVar[frozenset[str]] = frozenset()
     stream_urls: ClassVar[Mapping[str, str]] = {}
+    # request_parsed's memo, per connector: name -> (the answer's text, what was parsed, and
+    # whether each caller gets a copy of it)
+    _parsed: dict[str, tuple[str, Any, bool]] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -319,7 +326,9 @@ class Connector:
         params: Mapping[str, Any] | None,
         name: str,
         parse: Callable[[Any], Any],
-        **kw: Any,
+        *,
+        cache: bool | None = None,
+        timeout: float | tuple[float, float] | None = None,
     ) -> Any:
         """``parse(request(endpoint, params))``, parsing an answer only once per body.
 
@@ -328,20 +337,28 @@ class Connector:
         text) costs no parsing. Safe because models are frozen; a dict or list result is
         copied for each caller. Errors are checked by ``check_response`` before, as always.
         Meant for public reads: unlike :meth:`request`, a refused timestamp is not retried.
+        ``cache`` and ``timeout`` are :meth:`Transport.request`'s.
         """
-        response = self._send(endpoint, params, **kw)
-        memo: dict[str, tuple[str, Any]] = self.__dict__.setdefault("_parsed", {})
+        if endpoint.signed or cache is not None or timeout is not None:
+            response = self._send(endpoint, params, cache=cache, timeout=timeout)
+        else:  # a public read (the usual caller, a cached ticker): what _send does, directly
+            response = self.transport.request(endpoint, params, check=self.check_response)
+        memo = self._parsed
+        if memo is None:
+            memo = self._parsed = {}
         entry = memo.get(name)
         text = response.text
-        if entry is not None and text and (entry[0] is text or entry[0] == text):
-            value = entry[1]
+        # Stored only for a non-empty text: a match means the same answer (often the same str).
+        if entry is not None and (entry[0] is text or entry[0] == text):
+            value, copied = entry[1], entry[2]
         else:
             value = parse(response.data)
+            copied = isinstance(value, _CONTAINERS)
             if text:
                 if len(memo) >= 64:
                     memo.clear()
-                memo[name] = (text, value)
-        return type(value)(value) if isinstance(value, dict | list) else value
+                memo[name] = (text, value, copied)
+        return type(value)(value) if copied else value
 
     def sign(
         self, request: PreparedRequest, credentials: Credentials, context: SigningContext
@@ -400,7 +417,8 @@ class Connector:
     def market(self, symbol: str) -> Market:
         """The market for a unified symbol or any exchange name for it (``Market.id`` or a
         value of ``Market.ids``); BadSymbol if unknown."""
-        found = self.market_index().get(symbol)
+        index = self._index  # loaded: looked up without a call (every cached ticker does this)
+        found = (self.market_index() if index is None else index).get(symbol)
         if found is None:
             raise errors.BadSymbol(
                 f"{symbol!r} is not a market on {self.exchange}; "

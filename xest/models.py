@@ -40,6 +40,7 @@ __all__ = [
     "candles",
     "price_levels",
     "public_trades",
+    "steady_times",
     "to_decimal",
     "to_decimals",
     "to_utc",
@@ -484,4 +485,10 @@ class Quote:
 
 
 # Validated bulk constructors (books, trades, candles by the thousand), built on the classes above.
-from xest.bulk import candles, price_levels, public_trades, to_decimals  # noqa: E402
+from xest.bulk import (  # noqa: E402
+    candles,
+    price_levels,
+    public_trades,
+    steady_times,
+    to_decimals,
+)

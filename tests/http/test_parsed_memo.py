@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from httpsupport import STATUS
 
@@ -81,3 +83,47 @@ def test_a_ticker_is_parsed_once_per_body(monkeypatch):
         client.simulator.set_price("XXBTZUSD", before.last * 2)
         assert client.ticker("BTC/USD") != before  # a new body: parsed
         assert len(parsed) == 5
+
+
+@pytest.mark.parametrize(("exchange", "symbol"), [("kraken", "BTC/USD"), ("binance", "BTC/USDT")])
+def test_a_ticker_follows_the_market_list_it_was_planned_on(exchange, symbol, monkeypatch):
+    import attrs
+
+    import xest
+    from xest import errors
+    from xest.markets import MarketIndex
+
+    pytest.importorskip(f"xest_{exchange}")
+    with xest.open(exchange, sim=True) as client:
+        connector = client.connector
+        first = client.ticker(symbol)
+        assert client.ticker(symbol) == first
+        asked = []
+        real = connector.request_parsed
+        monkeypatch.setattr(
+            connector,
+            "request_parsed",
+            lambda e, p, *a, **k: asked.append(dict(p)) or real(e, p, *a, **k),
+        )
+        client.ticker(symbol)
+        market = connector.market(symbol)
+        renamed = attrs.evolve(market, id=market.id + "X")
+        # The market list changes (a reload): the planned request must not outlive it.
+        connector._index = MarketIndex(
+            [renamed if m.symbol == symbol else m for m in connector.markets()]
+        )
+        with contextlib.suppress(errors.XestError):  # the exchange may know no such id
+            client.ticker(symbol)
+        assert [list(p.values()) for p in asked] == [[market.id], [renamed.id]]
+        with pytest.raises(errors.BadSymbol):
+            client.ticker("NOT/LISTED")
+
+
+def test_request_parsed_passes_cache_and_timeout_to_the_transport(sim):
+    connector = Counting(Transport("echo", sim.url))
+    parse = sorted
+    connector.request_parsed(STATUS, None, "status", parse)
+    connector.request_parsed(STATUS, None, "status", parse)
+    assert sim.hits["/status"] == 1
+    assert connector.request_parsed(STATUS, None, "status", parse, cache=False, timeout=5)
+    assert sim.hits["/status"] == 2

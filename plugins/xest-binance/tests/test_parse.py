@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from xest_binance import parse
 from xest_binance.conformance import payload, sample_quote
 
@@ -186,3 +187,26 @@ def test_bulk_candles_and_trades_equal_the_one_by_one_parsers():
     assert parse.public_trades("ETH/BTC", trades) == [
         parse.public_trade("ETH/BTC", t) for t in trades
     ]
+
+
+@pytest.mark.parametrize(
+    ("quote_volumes", "volumes"),
+    [
+        (["2434.19", "1", "7"], ["148976.1", "3", "8"]),  # past 12 places: rounded
+        (["5.0000000000000000", "1", "2.5"], ["2", "8", "0.5"]),  # exact, kept as divided
+        (["1E+30", "1", "3"], ["1", "3", "0"]),  # too large for 12 places; no trades
+        (["0", "0", "0"], ["0", "0", "0"]),
+    ],
+)
+def test_many_vwaps_equal_one_by_one_digit_for_digit(quote_volumes, volumes):
+    q, v = list(map(D, quote_volumes)), list(map(D, volumes))
+    made = parse.ratios(q, v)
+    one_by_one = [parse.ratio(a, b) if b > 0 else None for a, b in zip(q, v, strict=True)]
+    assert [None if x is None else x.as_tuple() for x in made] == [
+        None if x is None else x.as_tuple() for x in one_by_one
+    ]
+
+
+def test_evenly_spaced_milliseconds_equal_one_by_one():
+    values = [1499040000123 + 60_000 * i for i in range(30)]
+    assert parse.ms_many(values) == [parse.ms(v) for v in values]

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from itertools import repeat
-from operator import add
+from itertools import compress, repeat
+from operator import add, eq, gt, truediv
 from typing import Any
 
 from xest.models import (
@@ -29,6 +29,7 @@ from xest.models import (
     Ticker,
     Trade,
     price_levels,
+    steady_times,
     to_decimal,
     to_decimals,
     unify_symbol,
@@ -38,6 +39,7 @@ from xest.models import public_trades as bulk_public_trades
 from xest_binance.markets import market_limits
 
 _PLACES = Decimal("1E-12")
+_ZERO = Decimal(0)
 
 
 def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
@@ -89,6 +91,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def ms_many(values: list[Any]) -> list[datetime]:
     """Many millisecond timestamps, as :func:`ms` makes them, in C loops when they are ints."""
+    steady = steady_times(values, 1000)  # candles' open times: evenly spaced
+    if steady is not None:
+        return steady
     if set(map(type, values)) <= {int}:
         deltas = map(timedelta, repeat(0), repeat(0), repeat(0), values)  # milliseconds
         return list(map(add, repeat(_EPOCH), deltas))
@@ -183,11 +188,10 @@ def candle(symbol: str, interval: str, row: list[Any]) -> Candle:
 
 def candles(symbol: str, interval: str, rows: list[list[Any]]) -> list[Candle]:
     """Many klines at once (see :func:`candle`), checked column by column."""
-    if not rows or {len(row) for row in rows} != {12}:
+    if not rows or set(map(len, rows)) != {12}:
         return [candle(symbol, interval, row) for row in rows]
     columns = list(zip(*rows, strict=True))
     volumes = to_decimals(columns[5])
-    quote_volumes = to_decimals(columns[7])
     return bulk_candles(
         symbol,
         interval,
@@ -197,10 +201,37 @@ def candles(symbol: str, interval: str, rows: list[list[Any]]) -> list[Candle]:
         lows=list(columns[3]),
         closes=list(columns[4]),
         volumes=volumes,
-        vwaps=[ratio(q, v) if v > 0 else None for q, v in zip(quote_volumes, volumes, strict=True)],
+        vwaps=ratios(to_decimals(columns[7]), volumes),
         counts=list(map(int, columns[8])),
         raws=rows,
     )
+
+
+def ratios(numerators: list[Decimal], denominators: list[Decimal]) -> list[Decimal | None]:
+    """:func:`ratio` of each pair, None where the denominator is not > 0 (a kline without
+    trades has no vwap); the divisions and roundings run in C loops."""
+    positive = list(map(gt, denominators, repeat(_ZERO)))
+    everywhere = all(positive)
+    if not everywhere:
+        numerators = list(compress(numerators, positive))
+        denominators = list(compress(denominators, positive))
+    quotients = list(map(truediv, numerators, denominators))
+    try:
+        rounded = list(map(Decimal.quantize, quotients, repeat(_PLACES)))
+    except ArithmeticError:  # a quotient too large for 12 places: ratio() leaves those alone
+        values = list(map(ratio, numerators, denominators))
+    else:
+        values = rounded
+        if any(map(eq, quotients, rounded)):
+            # Quotients with nothing past 12 places: ratio() keeps those digits as they are.
+            values = [
+                r if r != q or q.as_tuple().exponent < -12 else q
+                for q, r in zip(quotients, rounded, strict=True)
+            ]
+    if everywhere:
+        return list(values)
+    found = iter(values)
+    return [next(found) if p else None for p in positive]
 
 
 def public_trades(symbol: str, rows: list[Mapping[str, Any]]) -> list[PublicTrade]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -134,8 +134,33 @@ class KrakenConnector(KrakenTrading, Connector):
         return ServerTime(time=int(result["unixtime"]), resolution=self.time_resolution, raw=result)
 
     def ticker(self, symbol: str) -> Ticker:
+        # The request for one symbol (market, params, memo name, parser) is made once per
+        # market list: a cached ticker then costs the cache hit and little more, and a hit on
+        # an unchanged answer no parsing (Connector.request_parsed).
+        plans = self._ticker_plans
+        plan = plans.get(symbol) if plans is not None else None
+        if plan is None or plan[0] is not self._index:
+            plan = self._ticker_plan(symbol)
+        return self.request_parsed(*plan[1])
+
+    _ticker_plans: dict[str, tuple[MarketIndex | None, tuple[Any, ...]]] | None = None
+
+    def _ticker_plan(self, symbol: str) -> tuple[MarketIndex | None, tuple[Any, ...]]:
         m = self.market(symbol)
-        return self._tickers([m])[m.symbol]
+
+        def one(data: Mapping[str, Any]) -> Ticker:
+            found = self._parse_tickers(data["result"]).get(m.symbol)
+            if found is None:
+                raise errors.BadResponse(
+                    f"Kraken's ticker answer lacks {m.symbol}", exchange=self.exchange
+                )
+            return found
+
+        if self._ticker_plans is None or len(self._ticker_plans) >= 1024:
+            self._ticker_plans = {}
+        plan = (self._index, (ep.TICKER, {"pair": m.id}, f"ticker {m.id}", one))
+        self._ticker_plans[symbol] = plan
+        return plan
 
     def tickers(self, symbols: Sequence[str] | None = None) -> dict[str, Ticker]:
         return self._tickers([self.market(s) for s in symbols] if symbols else None)

@@ -147,7 +147,7 @@ def _latest(stamps: list[Any]) -> Decimal | None:
 
 def candles(m: Market, interval: str, rows: list[list[Any]]) -> list[Candle]:
     """``OHLC`` rows ``[time, open, high, low, close, vwap, volume, count]``."""
-    if rows and {len(row) for row in rows} == {8}:
+    if rows and set(map(len, rows)) == {8}:
         columns = map(list, zip(*rows, strict=True))
         times, opens, highs, lows, closes, vwaps, volumes, counts = columns
         return bulk_candles(
