@@ -199,3 +199,46 @@ def test_expired_answers_are_swept_from_the_disk_now_and_then(tmp_path, monkeypa
     responses._write([(f"new{i}", answer, 60) for i in range(4)])  # the 8th write sweeps
     assert len(db) == 4 and all(responses.get(f"new{i}") for i in range(4))
     assert responses.get("old0") is None
+
+
+def test_an_answer_waiting_to_be_written_is_handed_out_as_a_copy(sim, monkeypatch):
+    # Hold the writer: the answer stays in memory, waiting, while the hits are served.
+    from xest.http import cache
+
+    gate = threading.Event()
+    original = ResponseCache._write
+    monkeypatch.setattr(
+        ResponseCache, "_write", lambda self, items: gate.wait(5) and original(self, items)
+    )
+    try:
+        t = make(sim)
+        cached = Endpoint("time", "GET", "/time", ttl=30)
+        first = t.request(cached)
+        first.data["price"] = "changed by the first caller"
+        second = t.request(cached)
+        assert second.from_cache and second.data["price"] != "changed by the first caller"
+        second.data["id"] = 0
+        assert t.request(cached).data["id"] == 2**63 + 7
+    finally:
+        gate.set()
+        cache.flush()
+
+
+def test_an_answer_waiting_to_be_written_expires_with_its_ttl(sim, monkeypatch):
+    from xest.http import cache
+
+    gate = threading.Event()
+    original = ResponseCache._write
+    monkeypatch.setattr(
+        ResponseCache, "_write", lambda self, items: gate.wait(5) and original(self, items)
+    )
+    short = Endpoint("time", "GET", "/time", ttl=0.2)
+    try:
+        t = make(sim)
+        t.request(short)
+        assert t.request(short).from_cache
+        time.sleep(0.3)
+        assert not t.request(short).from_cache  # not served past its expiry from memory
+    finally:
+        gate.set()
+        cache.flush()

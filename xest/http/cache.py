@@ -19,6 +19,7 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import attrs
 
 from xest import errors
 from xest.http import storage
+from xest.http.outcomes import decode_json
 from xest.http.storage import StripedLocks, cache_dir, private_dir
 
 log = logging.getLogger("xest.http")
@@ -71,7 +73,7 @@ class _Writer:
     def __init__(self) -> None:
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         # Keyed by directory: every ResponseCache of the process on it sees an answer at once.
-        self.pending: dict[tuple[Path, str], CachedAnswer] = {}
+        self.pending: dict[tuple[Path, str], tuple[CachedAnswer, float]] = {}  # with expiry
         self.stored = 0  # answers written so far (see ResponseCache.single_flight)
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
@@ -79,7 +81,7 @@ class _Writer:
         self.idle.set()
 
     def put(self, cache: ResponseCache, key: str, answer: CachedAnswer, ttl: float, held) -> None:
-        self.pending[(cache.directory, key)] = answer
+        self.pending[(cache.directory, key)] = (answer, time.time() + ttl)
         self.idle.clear()
         self.queue.put((cache, key, answer, ttl, held))
         if self.thread is None:
@@ -110,7 +112,8 @@ class _Writer:
             finally:
                 for cache, key, answer, _, held in batch:
                     self.stored += 1
-                    if self.pending.get((cache.directory, key)) is answer:
+                    waiting = self.pending.get((cache.directory, key))
+                    if waiting is not None and waiting[0] is answer:
                         del self.pending[(cache.directory, key)]
                     if held is not None:
                         with contextlib.suppress(OSError, RuntimeError):
@@ -189,9 +192,14 @@ class ResponseCache:
         if self._broken:
             return None
         if _writer.pending:
-            found = _writer.pending.get((self.directory, key))
-            if found is not None:
-                return found
+            waiting = _writer.pending.get((self.directory, key))
+            if waiting is not None and time.time() < waiting[1]:
+                # Decoded afresh, as a read from disk is: a caller changing its data must not
+                # change the next caller's (nor the answer about to be written).
+                answer = waiting[0]
+                return CachedAnswer(
+                    answer.status, answer.headers, decode_json(answer.text), answer.text
+                )
         self._local.missed_at = _writer.stored
         try:
             value = self._db().get(key)
