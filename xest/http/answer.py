@@ -62,7 +62,12 @@ def read_body(raw: urllib3.BaseHTTPResponse, limit: int) -> bytes:
     length = headers.get("Content-Length")
     if length is not None and length.isdigit() and int(length) > limit:
         raise TooLarge(int(length), limit, "announced")
-    wire = raw.read(limit + 1, decode_content=False)
+    if length is not None and length.isdigit():
+        # Announced and within the limit: http.client never reads past Content-Length, so a
+        # plain read is bounded already (and skips urllib3's buffered read-up-to-amount loop).
+        wire = raw.read(decode_content=False)
+    else:
+        wire = raw.read(limit + 1, decode_content=False)
     if len(wire) > limit:
         raise TooLarge(len(wire), limit, "on the wire")
     if length is not None and length.isdigit() and len(wire) < int(length):

@@ -78,6 +78,7 @@ class RateLimiter:
         ]
         self._leases: dict[str, list[float]] = {}  # bucket -> [budget left, good until]
         self._lease_lock = threading.Lock()
+        self._refill_lock = threading.Lock()
 
     @property
     def shared(self) -> LimitState:
@@ -148,9 +149,10 @@ class RateLimiter:
                 if leased:
                     return waited
                 try:
-                    ban_until, ban_status, blocked_until, budget_wait = self._spend(
-                        bucket, policy, cost, now
-                    )
+                    spent = self._spend(bucket, policy, cost, now)
+                    if spent is None:  # another thread took a lease meanwhile: spent from it
+                        return waited
+                    ban_until, ban_status, blocked_until, budget_wait = spent
                 except errors.StoreUnavailable:
                     if key is not None:
                         raise  # a signed call stops: its budget is shared with other machines
@@ -201,10 +203,16 @@ class RateLimiter:
 
     def _spend(
         self, bucket: str, policy: RateLimitPolicy, cost: float, now: float
-    ) -> tuple[float, int, float, float]:
-        """The shared spend of ``cost``; from a roomy budget, a lease of a few calls more."""
+    ) -> tuple[float, int, float, float] | None:
+        """The shared spend of ``cost``; from a roomy budget, a lease of a few calls more
+        (None: spent from a lease another thread took while this one waited to take it)."""
         calls = lease_calls(policy, cost)
-        if calls > 1:
+        if calls <= 1:
+            return self.shared.spend(bucket, policy, cost, now)
+        with self._refill_lock:  # one thread refills; the others then spend from its lease
+            now = max(now, self._clock())  # the wait for the lock may have taken a while
+            if self._from_lease(bucket, cost, now):
+                return None
             ban_until, status, blocked_until, wait = self.shared.spend(
                 bucket, policy, cost * calls, now
             )
@@ -217,7 +225,7 @@ class RateLimiter:
                 return ban_until, status, blocked_until, wait
             if ban_until > now or blocked_until > now:
                 return ban_until, status, blocked_until, wait
-        return self.shared.spend(bucket, policy, cost, now)
+            return self.shared.spend(bucket, policy, cost, now)
 
     def _refuse_if_banned(self, until: float, status: int, now: float) -> None:
         if until > now:
