@@ -397,6 +397,8 @@ def write_readme(calls: dict, tail: dict, machines: dict, polling: dict) -> None
         f"figures: medians over {calls['rounds']} rounds of {calls['calls']} calls, contenders",
         "interleaved call by call with their floor (raw urllib3) in the same run. The signer in",
         "the signed rows only draws a nonce (no HMAC), so the ratio is the transport's own share.",
+        "A miss's answer is written behind the caller; that write finishes between two calls,",
+        "outside the timing (a first call's latency; `bench_overhead.py` prices bursts).",
         "",
         "| measure | figure | goal |",
         "| --- | --- | --- |",
