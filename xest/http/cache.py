@@ -145,13 +145,13 @@ def flush(timeout: float = 2.0) -> bool:
 
 def cache_key(exchange: str, base_url: str, path: str, query: str) -> str:
     """What identifies one answer: exchange, base URL, path and canonical (sorted) parameters."""
-    return f"xest/1 {exchange} {base_url}{path}?{query}"
+    return f"xest/2 {exchange} {base_url}{path}?{query}"
 
 
 def canonical_query(params: Mapping[str, str]) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode(sorted(params.items()))
+    """The parameters in a canonical, unambiguous form: sorted, each key and value quoted as
+    Python quotes strings (a third of ``urlencode``'s cost, on the path of every first call)."""
+    return repr(sorted(params.items()))
 
 
 @attrs.frozen

@@ -84,7 +84,7 @@ class _Reaper:
 
     def __init__(self) -> None:
         self._live: dict[int, Deadline] = {}
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(threading.Lock())  # never re-entered
         self._wakes_at = math.inf  # when the thread looks next (under the lock)
         self._thread = threading.Thread(target=self._run, name="xest-deadlines", daemon=True)
         self._thread.start()
