@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import itertools
 import json
 import os
 import statistics
@@ -64,44 +63,16 @@ class _NoOrder:
 
 def measure(blocks: int, calls: int) -> dict:
     import bench_store
-    import urllib3
 
-    from xest.credentials import Credentials
-    from xest.http import DecayingCounter, Endpoint, Transport, answer, cache, outcomes
+    from xest.http import Transport, answer, cache, outcomes
     from xest.http import transport as transport_module
 
     proc, url = bench_store.start_server()
     try:
-        limits = {
-            "public": DecayingCounter(maximum=1e12, decay=1e9),
-            "private": DecayingCounter(maximum=1e12, decay=1e9, per_key=True),
-        }
-        status = Endpoint("SystemStatus", "GET", "/0/public/SystemStatus", ttl=60)
-        balance = Endpoint("Balance", "POST", "/0/private/Balance", signed=True, bucket="private")
-        creds = Credentials("BENCH-KEY-0123456789", "BENCH-SECRET-0123456789", "bench")
-
-        def sign(req, c, ctx):  # the transport's share only: no HMAC (the floor has none)
-            req.params["nonce"] = str(ctx.nonce())
-            req.headers["API-Key"] = "k"
-            req.headers["API-Sign"] = "s"
-
-        raw_pool = urllib3.PoolManager()
-        counter = itertools.count()
-        status_url, balance_url = url + "/0/public/SystemStatus", url + "/0/private/Balance"
-
-        def raw_get():
-            return json.loads(raw_pool.request("GET", f"{status_url}?n={next(counter)}").data)
-
-        def raw_post():
-            headers = {
-                "API-Key": "k",
-                "API-Sign": "s",
-                "Content-Type": "application/x-www-form-urlencoded",
-            }
-            body = f"nonce={time.time_ns()}"
-            return json.loads(
-                raw_pool.request("POST", balance_url, body=body, headers=headers).data
-            )
+        kit = bench_store.CallKit(url)
+        raw_get, raw_post, counter = kit.raw_get, kit.raw_post, kit.counter
+        limits, status, balance, creds = kit.limits, kit.status, kit.balance, kit.creds
+        sign = kit.sign
 
         t = Transport("bench", url, rate_limits=limits)
 

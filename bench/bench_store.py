@@ -135,43 +135,61 @@ def per_call(fns: dict, calls: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in timings.items()}
 
 
-def bench_calls(url: str, redis_url: str, rounds: int, calls: int) -> dict:
-    import urllib3
+class CallKit:
+    """What the per-call benches share (this one and bench_overhead.py): the raw urllib3 floors,
+    roomy rate limits, the two endpoints, credentials, a signer that only draws a nonce (the
+    transport's share: the floor has no HMAC either) and a counter for parameters no answer was
+    cached for."""
 
-    from xest.credentials import Credentials
-    from xest.http import DecayingCounter, Endpoint, Transport, store
-    from xest.http.nonce import SHARED_SLOT, NonceSource
-    from xest.http.storage import cache_dir
+    def __init__(self, url: str) -> None:
+        import urllib3
 
-    raw_pool = urllib3.PoolManager()
-    status_url = url + "/0/public/SystemStatus"
-    balance_url = url + "/0/private/Balance"
-    counter = itertools.count()
+        from xest.credentials import Credentials
+        from xest.http import DecayingCounter, Endpoint
 
-    def raw_get():
-        return json.loads(raw_pool.request("GET", f"{status_url}?n={next(counter)}").data)
+        self.raw_pool = urllib3.PoolManager()
+        self.status_url = url + "/0/public/SystemStatus"
+        self.balance_url = url + "/0/private/Balance"
+        self.counter = itertools.count()
+        self.limits = {
+            "public": DecayingCounter(maximum=1e12, decay=1e9),
+            "private": DecayingCounter(maximum=1e12, decay=1e9, per_key=True),
+        }
+        self.status = Endpoint("SystemStatus", "GET", "/0/public/SystemStatus", ttl=60)
+        self.balance = Endpoint(
+            "Balance", "POST", "/0/private/Balance", signed=True, bucket="private"
+        )
+        self.creds = Credentials("BENCH-KEY-0123456789", "BENCH-SECRET-0123456789", "bench")
 
-    def raw_post():
+    def raw_get(self):
+        url = f"{self.status_url}?n={next(self.counter)}"
+        return json.loads(self.raw_pool.request("GET", url).data)
+
+    def raw_post(self):
         body = f"nonce={time.time_ns()}"
         headers = {
             "API-Key": "k",
             "API-Sign": "s",
             "Content-Type": "application/x-www-form-urlencoded",
         }
-        return json.loads(raw_pool.request("POST", balance_url, body=body, headers=headers).data)
+        answer = self.raw_pool.request("POST", self.balance_url, body=body, headers=headers)
+        return json.loads(answer.data)
 
-    limits = {
-        "public": DecayingCounter(maximum=1e12, decay=1e9),
-        "private": DecayingCounter(maximum=1e12, decay=1e9, per_key=True),
-    }
-    status = Endpoint("SystemStatus", "GET", "/0/public/SystemStatus", ttl=60)
-    balance = Endpoint("Balance", "POST", "/0/private/Balance", signed=True, bucket="private")
-    creds = Credentials("BENCH-KEY-0123456789", "BENCH-SECRET-0123456789", "bench")
-
-    def sign(req, c, ctx):  # the transport's share only: no HMAC here (the floor has none)
+    @staticmethod
+    def sign(req, creds, ctx) -> None:
         req.params["nonce"] = str(ctx.nonce())
         req.headers["API-Key"] = "k"
         req.headers["API-Sign"] = "s"
+
+
+def bench_calls(url: str, redis_url: str, rounds: int, calls: int) -> dict:
+    from xest.http import Transport, store
+    from xest.http.nonce import SHARED_SLOT, NonceSource
+    from xest.http.storage import cache_dir
+
+    kit = CallKit(url)
+    raw_get, raw_post, counter = kit.raw_get, kit.raw_post, kit.counter
+    limits, status, balance, creds, sign = kit.limits, kit.status, kit.balance, kit.creds, kit.sign
 
     def contenders(kind: str) -> dict:
         t = Transport("bench", url, rate_limits=limits)
