@@ -28,7 +28,7 @@ def test_hits_decode_afresh_so_a_caller_changing_its_data_changes_no_other(sim):
 def test_a_changed_answer_gets_its_own_headers(sim):
     t = Transport("echo", sim.url)
     first = t.request(STATUS)
-    key = next(iter(t._hits))
+    key = next(iter(t.cached._hits))
     t.response_cache.set(key, CachedAnswer(200, {"X-New": "1"}, {"new": 1}, '{"new": 1}'), 30)
     assert cache.flush()
     changed = t.request(STATUS)
@@ -56,7 +56,7 @@ def test_request_parsed_parses_each_body_once_per_name_and_copies_containers(sim
     assert len(calls) == 1  # the hit had the same body
     connector.request_parsed(STATUS, None, "other parser", parse)
     assert len(calls) == 2
-    key = next(iter(connector.transport._hits))
+    key = next(iter(connector.transport.cached._hits))
     connector.transport.response_cache.set(key, CachedAnswer(200, {}, {"z": 1}, '{"z": 1}'), 30)
     assert cache.flush()
     assert connector.request_parsed(STATUS, None, "status", parse) == {"keys": ["z"]}

@@ -9,14 +9,15 @@ import pytest
 from httpsupport import TIME
 
 from xest import errors
-from xest.http import Transport, transport
+from xest.http import Transport
+from xest.http import pool as shared  # the process pool every transport uses
 
 
 @pytest.fixture(autouse=True)
 def fresh_pool(monkeypatch):
     monkeypatch.delenv("XEST_MAX_CONNECTIONS", raising=False)
-    monkeypatch.setattr(transport, "_pool", None)
-    monkeypatch.setattr(transport, "_pool_size", 0)
+    monkeypatch.setattr(shared, "_pool", None)
+    monkeypatch.setattr(shared, "_pool_size", 0)
 
 
 def test_64_threads_on_one_client_discard_no_connection(sim, caplog):
@@ -45,20 +46,20 @@ def test_64_threads_on_one_client_discard_no_connection(sim, caplog):
 
 
 def test_the_pool_grows_to_what_a_transport_asks(sim):
-    assert transport.pool_size() == transport.DEFAULT_MAX_CONNECTIONS
-    first = transport.pool()
+    assert shared.pool_size() == shared.DEFAULT_MAX_CONNECTIONS
+    first = shared.pool()
     Transport("echo", sim.url, max_connections=200)
-    assert transport.pool_size() == 200
-    assert transport.pool() is not first
-    assert transport.pool().connection_pool_kw["maxsize"] == 200
+    assert shared.pool_size() == 200
+    assert shared.pool() is not first
+    assert shared.pool().connection_pool_kw["maxsize"] == 200
     Transport("echo", sim.url, max_connections=10)  # never shrinks under other clients
-    assert transport.pool_size() == 200
+    assert shared.pool_size() == 200
 
 
 def test_the_environment_sets_the_size(monkeypatch):
     monkeypatch.setenv("XEST_MAX_CONNECTIONS", "128")
-    assert transport.pool_size() == 128
-    monkeypatch.setattr(transport, "_pool_size", 0)
+    assert shared.pool_size() == 128
+    monkeypatch.setattr(shared, "_pool_size", 0)
     monkeypatch.setenv("XEST_MAX_CONNECTIONS", "lots")
     with pytest.raises(errors.ConfigError, match="XEST_MAX_CONNECTIONS"):
-        transport.pool_size()
+        shared.pool_size()

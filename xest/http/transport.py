@@ -9,11 +9,9 @@ the server-clock timestamps signers use.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import random
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -26,7 +24,8 @@ from xest.clock import RemoteClock
 from xest.credentials import Credentials
 from xest.http import deadline
 from xest.http.answer_size import TooLarge, max_answer_from_env
-from xest.http.cache import CachedAnswer, ResponseCache, cache_key, canonical_query
+from xest.http.cache import ResponseCache
+from xest.http.cached import CachedReads
 from xest.http.deadline import bounded, check_cancelled
 from xest.http.endpoint import (
     Endpoint,
@@ -35,7 +34,7 @@ from xest.http.endpoint import (
     Response,
     SigningContext,
 )
-from xest.http.limiter import DEFAULT_BACKOFF, DEFAULT_BAN, RateLimiter, retry_after_seconds
+from xest.http.limiter import RateLimiter, retry_after_seconds
 from xest.http.outcomes import (
     GatewayError,
     decode_json,
@@ -44,8 +43,9 @@ from xest.http.outcomes import (
     status_error,
     try_decode,
 )
+from xest.http.pool import no_retries, pool, pool_lock, pool_size
 from xest.http.redact import redact
-from xest.http.storage import fork_generation
+from xest.http.refusals import refusal
 from xest.http.store import SendOrder
 from xest.http.validity import current_placement
 from xest.http.wire import wire_value
@@ -76,77 +76,8 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 10.0
 DEFAULT_MAX_WAIT = 30.0  # seconds a call may wait for rate-limit budget before RateLimited
 RETRY_STATUSES = frozenset({502, 503, 504})
-_MEMO_SIZE = 256  # cache keys (and their last answers' headers) a transport remembers
 
 log = logging.getLogger("xest.http")
-
-
-class _RedactingFilter(logging.Filter):
-    """urllib3 logs request lines at DEBUG, query string included: Binance signs GETs there."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is the logging module's to report
-            return True
-        clean = redact(message)
-        if clean != message:
-            record.msg, record.args = clean, ()
-        return True
-
-
-for _name in ("urllib3", "urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry"):
-    logging.getLogger(_name).addFilter(_RedactingFilter())
-
-_pool_lock = threading.Lock()
-_pool: urllib3.PoolManager | None = None
-_pool_generation = -1
-# Connections kept open per host. A connection in use beyond it is closed when it comes back
-# ("pool is full, discarding connection"), so this is the concurrency a client can sustain
-# without reconnecting: XEST_MAX_CONNECTIONS, else DEFAULT_MAX_CONNECTIONS, raised by any
-# Transport(max_connections=N). Idle slots cost nothing: connections open on demand.
-DEFAULT_MAX_CONNECTIONS = 64
-_pool_size = 0
-
-
-def pool() -> urllib3.PoolManager:
-    """The process's one connection pool (thread safe, keep-alive; fresh after a fork, so a
-    child never shares its parent's sockets)."""
-    global _pool, _pool_generation
-    if _pool is not None and _pool_generation == fork_generation():
-        return _pool
-    with _pool_lock:
-        if _pool is None or _pool_generation != fork_generation():
-            from xest.http.answer import new_pool  # urllib3, on first use
-
-            _pool = new_pool(pool_size())  # its connections obey each request's whole-call deadline
-            _pool_generation = fork_generation()
-        return _pool
-
-
-def pool_size(at_least: int = 0) -> int:
-    """Connections kept per host; ``at_least`` raises it for the whole process (the pool is
-    made anew at that size: calls under way finish on the old one)."""
-    global _pool, _pool_size
-    if not _pool_size:
-        _pool_size = _env_count("XEST_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS)
-    if at_least > _pool_size:
-        _pool_size = at_least
-        _pool = None
-    return _pool_size
-
-
-_no_retry: Retry | None = None
-
-
-def _no_retries() -> Retry:
-    """One instance for every call (``retries=False`` would build a new Retry per request):
-    total=False hands connection errors straight back to us, where the endpoint's policy
-    decides."""
-    global _no_retry
-    if _no_retry is None:
-        _no_retry = urllib3.Retry(total=False, redirect=False)
-    return _no_retry
 
 
 class Transport:
@@ -214,10 +145,9 @@ class Transport:
         self._nonces: dict[str, tuple[Callable[[], int], SendOrder]] = {}
         self._base_path = urlsplit(self.base_url).path.rstrip("/")
         if max_connections is not None:
-            with _pool_lock:
+            with pool_lock:
                 pool_size(max_connections)
-        self._keys: dict[tuple[str, tuple[tuple[str, Any], ...]], str] = {}
-        self._hits: dict[str, Response] = {}
+        self.cached = CachedReads(self.response_cache, exchange, self.base_url)
         parts = urlsplit(self.base_url)
         self._origin = f"{parts.scheme}://{parts.netloc}"
         self._host_pool: tuple[Any, Any] | None = None  # (the process's pool, this host's)
@@ -259,7 +189,14 @@ class Transport:
             if signer is None:
                 raise errors.NotSupported(f"no signer for {endpoint.name}", exchange=self.exchange)
         if endpoint.cacheable and self.cache_enabled and cache is not False:
-            return self._through_cache(endpoint, prepared, check, timeout)
+            connect, read = _timeouts(timeout, self.connect_timeout, self.read_timeout)
+            # Long enough for the leader's whole call; a stuck leader must not stall readers.
+            patience = self.retries * (connect + read + 2 * self.backoff) + self.max_wait
+
+            def fetch() -> Response:
+                return self._call(endpoint, prepared, None, None, check, timeout, " (cache miss)")
+
+            return self.cached.read(endpoint, prepared, patience, fetch)
         return self._call(endpoint, prepared, signer, credentials, check, timeout, "")
 
     def signing_context(self, credentials: Credentials) -> SigningContext:
@@ -313,93 +250,6 @@ class Transport:
         if self.clock is not None:
             return self.clock.timestamp_ms()
         return time.time_ns() // 1_000_000
-
-    # -- cache -----------------------------------------------------------------------------------
-
-    def _through_cache(
-        self,
-        endpoint: Endpoint,
-        prepared: PreparedRequest,
-        check: Checker | None,
-        timeout: float | tuple[float, float] | None,
-    ) -> Response:
-        started = time.monotonic()
-        key = self._cache_key(endpoint, prepared)
-        answer = self.response_cache.get(key)
-        if answer is not None:
-            return self._from_cache(endpoint, prepared, answer, started, key)
-        connect, read = _timeouts(timeout, self.connect_timeout, self.read_timeout)
-        # Long enough for the leader's whole call; a stuck leader must not stall readers forever.
-        patience = self.retries * (connect + read + 2 * self.backoff) + self.max_wait
-        with self.response_cache.single_flight(key, patience) as look_again:
-            if look_again:
-                answer = self.response_cache.get(key)
-                if answer is not None:
-                    return self._from_cache(endpoint, prepared, answer, started, key)
-            response = self._call(endpoint, prepared, None, None, check, timeout, " (cache miss)")
-            if response.status == 200:
-                answer = CachedAnswer(200, dict(response.headers), response.data, response.text)
-                self.response_cache.set(key, answer, endpoint.ttl or 0)
-                self._remember(key, response)
-            return response
-
-    def _cache_key(self, endpoint: Endpoint, prepared: PreparedRequest) -> str:
-        # Remembered per URL and parameters: urlencode on every cache hit costs a few us.
-        memo = (prepared.url, tuple(prepared.params.items()))
-        key = self._keys.get(memo)
-        if key is None:
-            query = canonical_query(prepared.params)
-            # The filled path (``/ticker/btcusd/``), not the template: one entry per pair.
-            path = prepared.url[len(self.base_url) :]
-            key = cache_key(self.exchange, self.base_url, path, query)
-            if len(self._keys) >= _MEMO_SIZE:
-                self._keys.clear()
-            self._keys[memo] = key
-        return key
-
-    def _remember(self, key: str, response: Response) -> None:
-        """Keep the last answer of ``key``: a later hit on the same stored answer (same body)
-        reuses its case-insensitive headers instead of building them again."""
-        hits = self._hits
-        if len(hits) >= _MEMO_SIZE:
-            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-                hits.pop(next(iter(hits)))  # unless another thread trimmed it first
-        hits[key] = response
-
-    def _from_cache(
-        self,
-        endpoint: Endpoint,
-        prepared: PreparedRequest,
-        answer: CachedAnswer,
-        started: float,
-        key: str,
-    ) -> Response:
-        known = self._hits.get(key)
-        if known is not None and known.text == answer.text and known.status == answer.status:
-            headers = known.headers  # the same stored answer: its headers are made already
-        else:
-            headers = urllib3.HTTPHeaderDict(answer.headers)  # case-insensitive, as when fresh
-            known = None
-        elapsed = time.monotonic() - started
-        log.debug(
-            "%s %s -> %s from cache (hit) in %.2f ms",
-            prepared.method,
-            prepared.path,
-            answer.status,
-            elapsed * 1000,
-        )
-        response = Response(
-            status=answer.status,
-            headers=headers,
-            data=answer.data,  # decoded afresh by every read: a caller may change its copy
-            endpoint=endpoint,
-            elapsed=elapsed,
-            from_cache=True,
-            text=answer.text,
-        )
-        if known is None:
-            self._remember(key, response)
-        return response
 
     # -- remote calls ----------------------------------------------------------------------------
 
@@ -483,7 +333,9 @@ class Transport:
             response_headers = raw.headers  # case-insensitive, as HTTP header names are
             self.limiter.observe(response_headers, key=key.one() if key else None)
             if status in (418, 429):
-                limited = self._rate_limited(try_decode(raw, sent.data, endpoint, elapsed), check)
+                limited = refusal(
+                    self.limiter, try_decode(raw, sent.data, endpoint, elapsed), check
+                )
                 del sent
                 raise limited
             if status in RETRY_STATUSES and (retry := retry or self._retry_policy(endpoint)):
@@ -605,7 +457,7 @@ class Transport:
             "body": body,
             "headers": headers,
             "timeout": self._urllib3_timeout(connect, read),
-            "retries": _no_retries(),
+            "retries": no_retries(),
             "redirect": False,
             "preload_content": False,
             "decode_content": False,
@@ -683,71 +535,6 @@ class Transport:
             delay,
         )
         deadline.sleep(delay)
-
-    def _rate_limited(self, response: Response, check: Checker | None) -> errors.RateLimited:
-        """Record a 429's wait or a 418's ban for every process, and the error to raise.
-
-        The connector's ``check`` sees the answer too: an exchange may say more than the
-        headers (Binance's 418 body gives the ban's end to the millisecond), and its own words
-        make the better message. The longer of the two verdicts is what every process obeys.
-        """
-        status, endpoint = response.status, response.endpoint
-        retry_after = retry_after_seconds(response.headers)
-        theirs: errors.RateLimited | None = None
-        if check is not None and response.data is not None:
-            try:
-                check(response)
-            except errors.RateLimited as exc:
-                theirs = exc
-            except errors.XestError:
-                pass  # mapped to something else: the status decides
-        now = time.time()
-        if status == 418 or (theirs is not None and theirs.ban_until):
-            seconds = retry_after if retry_after is not None else DEFAULT_BAN
-            if theirs is not None and theirs.ban_until:
-                told = theirs.ban_until - now
-                # On a 418 the header's length is a floor too; the longer verdict wins.
-                seconds = max(seconds, told) if status == 418 else told
-            until = self.limiter.ban(seconds, status)
-            log.warning(
-                "%s: HTTP %s, this IP is banned for %.0f s; every xest process refuses calls "
-                "to it until then",
-                self.exchange,
-                status,
-                seconds,
-            )
-            if theirs is not None:
-                theirs.ban_until, theirs.retry_after = until, max(until - now, 0.0)
-                return theirs
-            return errors.RateLimited(
-                f"{self.host} banned this IP for {seconds:.0f} s (HTTP {status}, too many "
-                "requests); xest refuses every call to it, from every process, until the ban ends",
-                exchange=self.exchange,
-                code=status,
-                retry_after=seconds,
-                ban_until=until,
-            )
-        seconds = retry_after if retry_after is not None else DEFAULT_BACKOFF
-        if theirs is not None and theirs.retry_after:
-            seconds = max(seconds, theirs.retry_after)
-        self.limiter.block(seconds)
-        log.warning(
-            "%s %s: HTTP 429, every xest process waits %.2f s before its next call to %s",
-            endpoint.method,
-            endpoint.path,
-            seconds,
-            self.exchange,
-        )
-        if theirs is not None:
-            theirs.retry_after = seconds
-            return theirs
-        return errors.RateLimited(
-            f"{self.host} says too many requests (HTTP 429); wait {seconds:g} s before the next "
-            "call (xest makes every process wait)",
-            exchange=self.exchange,
-            code=status,
-            retry_after=seconds,
-        )
 
     def _prepare(self, endpoint: Endpoint, params: Mapping[str, Any] | None) -> PreparedRequest:
         path, rest = endpoint.fill(params or {})
@@ -829,15 +616,6 @@ class _Secrets(set[str]):
 
     def one(self) -> str:
         return next(iter(self))
-
-
-def _env_count(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    if not value.isdigit() or not 0 < int(value) <= 10_000:
-        raise errors.ConfigError(f"{name}={value!r} is not a count: give a number, e.g. 64")
-    return int(value)
 
 
 @attrs.frozen(repr=False)
