@@ -29,7 +29,7 @@ from typing import Any
 
 import attrs
 
-from xest.agents.events import Event, Listener, Subscription
+from xest.agents.events import Event, EventSource, Listener, Subscription
 from xest.http.deadline import CancelScope, cancel_scope
 from xest.http.deadline import cancelled as _cancelled
 
@@ -89,7 +89,7 @@ class _Task:
     last_error: BaseException | None = None
 
 
-class Agent:
+class Agent(EventSource):
     """Base of the exchange and account agents. Thread safe.
 
     ``history`` bounds how many observations (and, separately, events) are remembered;
@@ -356,48 +356,11 @@ class Agent:
                     return o
         return None
 
-    def events(self, *kinds: str) -> tuple[Event, ...]:
-        """The events emitted so far, oldest first (bounded), optionally of some kinds only."""
-        with self._lock:
-            return tuple(e for e in self._events if not kinds or e.kind in kinds)
-
     # -- events --------------------------------------------------------------------------------
-
-    def subscribe(self, callback: Callable[[Event], None], *kinds: str) -> Subscription:
-        """Call ``callback(event)`` for every event (of ``kinds``, if given).
-
-        Callbacks run in the thread that noticed the change (usually the agent's), so keep them
-        short; an exception in one is logged and does not reach the agent or other callbacks.
-        """
-        subscription = Subscription(self._unsubscribe, callback, frozenset(kinds))
-        with self._lock:
-            self._subscriptions.append(subscription)
-        return subscription
-
-    def listen(self, *kinds: str) -> Listener:
-        """A queue of upcoming events (of ``kinds``, if given) for a consumer thread."""
-        listener = Listener(self._unsubscribe, frozenset(kinds))
-        with self._lock:
-            self._subscriptions.append(listener)
-        return listener
-
-    def _unsubscribe(self, subscription: Subscription) -> None:
-        with self._lock:
-            if subscription in self._subscriptions:
-                self._subscriptions.remove(subscription)
 
     def emit(self, kind: str, *, old: Any = None, new: Any = None, **data: Any) -> Event:
         """Record an event and hand it to the subscribers that want it."""
-        event = Event(kind, self.name, _now(), old, new, data)
-        with self._lock:
-            self._events.append(event)
-            subscribers = [s for s in self._subscriptions if s.wants(event)]
-        for subscription in subscribers:
-            try:
-                subscription.callback(event)
-            except Exception:
-                log.exception("%s: event subscriber failed on %s", self.name, kind)
-        return event
+        return self._publish(Event(kind, self.name, _now(), old, new, data))
 
 
 # The loop wakes at least this often, so staleness is re-checked even between slow polls.

@@ -6,6 +6,7 @@ queues events for a consumer thread (``get``, ``wait_for``), never blocking the 
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
 import time
@@ -15,7 +16,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Event", "Listener", "Subscription"]
+__all__ = ["Event", "EventSource", "Listener", "Subscription"]
 
 log = logging.getLogger("xest.agents")
 
@@ -106,3 +107,56 @@ class Listener(Subscription):
 
     def __enter__(self) -> Listener:
         return self
+
+
+class EventSource:
+    """The event side of agents and streams: a bounded history, callbacks and listeners.
+
+    The owner sets ``name``, ``_lock`` (reentrant), ``_events`` (a bounded deque) and
+    ``_subscriptions`` in its constructor, and builds its events with :meth:`_publish`.
+    """
+
+    name: str
+    _lock: Any
+    _events: collections.deque[Event]
+    _subscriptions: list[Subscription]
+
+    def events(self, *kinds: str) -> tuple[Event, ...]:
+        """The events emitted so far, oldest first (bounded), optionally of some kinds only."""
+        with self._lock:
+            return tuple(e for e in self._events if not kinds or e.kind in kinds)
+
+    def subscribe(self, callback: Callable[[Event], None], *kinds: str) -> Subscription:
+        """Call ``callback(event)`` for every event (of ``kinds``, if given).
+
+        Callbacks run in the thread that noticed the change (usually the agent's), so keep them
+        short; an exception in one is logged and does not reach the agent or other callbacks.
+        """
+        subscription = Subscription(self._unsubscribe, callback, frozenset(kinds))
+        with self._lock:
+            self._subscriptions.append(subscription)
+        return subscription
+
+    def listen(self, *kinds: str) -> Listener:
+        """A queue of upcoming events (of ``kinds``, if given) for a consumer thread."""
+        listener = Listener(self._unsubscribe, frozenset(kinds))
+        with self._lock:
+            self._subscriptions.append(listener)
+        return listener
+
+    def _unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            if subscription in self._subscriptions:
+                self._subscriptions.remove(subscription)
+
+    def _publish(self, event: Event) -> Event:
+        """Record ``event`` and hand it to the subscribers that want it."""
+        with self._lock:
+            self._events.append(event)
+            subscribers = [s for s in self._subscriptions if s.wants(event)]
+        for subscription in subscribers:
+            try:
+                subscription.callback(event)
+            except Exception:
+                log.exception("%s: event subscriber failed on %s", self.name, event.kind)
+        return event

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from xest import errors
-from xest.agents.events import Event, Listener, Subscription
+from xest.agents.events import Event, EventSource, Subscription
 from xest.streams.backoff import Backoff
 from xest.streams.feed import Connection, Feed, Resync, StaleFeed
 
@@ -42,7 +42,7 @@ def _connect(url: str, open_timeout: float) -> Any:
     return connect(url, open_timeout=open_timeout, close_timeout=1, max_size=2**24)
 
 
-class Stream(Iterator[Any]):
+class Stream(EventSource, Iterator[Any]):
     """Run ``feed`` until closed. Thread safe; one background thread per stream."""
 
     def __init__(
@@ -205,38 +205,10 @@ class Stream(Iterator[Any]):
 
     # -- events --------------------------------------------------------------------------------
 
-    def events(self, *kinds: str) -> tuple[Event, ...]:
-        with self._lock:
-            return tuple(e for e in self._events if not kinds or e.kind in kinds)
-
-    def subscribe(self, callback: Callable[[Event], None], *kinds: str) -> Subscription:
-        subscription = Subscription(self._unsubscribe, callback, frozenset(kinds))
-        with self._lock:
-            self._subscriptions.append(subscription)
-        return subscription
-
-    def listen(self, *kinds: str) -> Listener:
-        listener = Listener(self._unsubscribe, frozenset(kinds))
-        with self._lock:
-            self._subscriptions.append(listener)
-        return listener
-
-    def _unsubscribe(self, subscription: Subscription) -> None:
-        with self._lock:
-            if subscription in self._subscriptions:
-                self._subscriptions.remove(subscription)
-
     def emit(self, kind: str, **data: Any) -> Event:
-        event = Event(kind, self.name, datetime.now(UTC), data={"source": "stream", **data})
-        with self._lock:
-            self._events.append(event)
-            subscriptions = [s for s in self._subscriptions if s.wants(event)]
-        for subscription in subscriptions:
-            try:
-                subscription.callback(event)
-            except Exception:
-                log.exception("%s: event callback failed", self.name)
-        return event
+        return self._publish(
+            Event(kind, self.name, datetime.now(UTC), data={"source": "stream", **data})
+        )
 
     def _set_state(self, state: str) -> None:
         with self._lock:
