@@ -113,19 +113,31 @@ def _indexed_reference(exchange: str, what: str) -> Any:
     return found
 
 
+def _indexed_plugin(exchange: str, what: str) -> tuple[str, Any] | None:
+    """(plugin name, entry point) of the one plugin the plugin index says provides
+    ``exchange``'s ``what``, or None when the index does not know (may raise: callers fall back)."""
+    from xest import plugin_index
+
+    index = plugin_index.current()
+    plugin = index.plugin_for(exchange, what) if index is not None else None
+    reference = index.entry_point(plugin) if index is not None and plugin else None
+    if plugin is None or reference is None:
+        return None
+    return plugin, reference[1]
+
+
 def _indexed(exchange: str, what: str, hook_name: str) -> list[tuple[Any, ...]]:
     """The fast path: what the one plugin that the plugin index says provides ``exchange``
     registers through ``hook_name``, loading no other plugin; [] when the index does not know
     (or loading that plugin fails: the full path then reports it)."""
-    from xest import plugin_index, plugins
+    from xest import plugins
 
     try:
-        index = plugin_index.current()
-        plugin = index.plugin_for(exchange, what) if index is not None else None
-        reference = index.entry_point(plugin) if index is not None and plugin else None
-        if plugin is None or reference is None:
+        found = _indexed_plugin(exchange, what)
+        if found is None:
             return []
-        registered, _ = plugins.collect(hook_name, only=(plugin, reference[1]))
+        plugin, entry_point = found
+        registered, _ = plugins.collect(hook_name, only=(plugin, entry_point))
     except Exception:
         return []
     return registered.get(plugin, [])
@@ -135,15 +147,14 @@ def _indexed_kits(exchange: str, what: str) -> list[Any]:
     """The fast path for kits: those of the one plugin the plugin index says provides
     ``exchange``, loading no other plugin (a kit names its connector class, so calling every
     plugin's ``xest_connectors`` would import every connector); [] when the index does not know."""
-    from xest import plugin_index, plugins
+    from xest import plugins
 
     try:
-        index = plugin_index.current()
-        plugin = index.plugin_for(exchange, what) if index is not None else None
-        reference = index.entry_point(plugin) if index is not None and plugin else None
-        if plugin is None or reference is None:
+        provider = _indexed_plugin(exchange, what)
+        if provider is None:
             return []
-        source = plugins.load_one(plugin, reference[1])
+        plugin, entry_point = provider
+        source = plugins.load_one(plugin, entry_point)
         from xest.testing.kit import ConnectorKit
 
         found: list[Any] = []
