@@ -63,11 +63,12 @@ class _NoOrder:
 
 def measure(blocks: int, calls: int) -> dict:
     import bench_store
+    import bench_transport
 
     from xest.http import Transport, answer, cache, outcomes
     from xest.http import transport as transport_module
 
-    proc, url = bench_store.start_server()
+    proc, url = bench_transport.start_server()
     try:
         kit = bench_store.CallKit(url)
         raw_get, raw_post, counter = kit.raw_get, kit.raw_post, kit.counter

@@ -35,53 +35,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_transport import remote_hits, start_server
+
 README = Path(__file__).with_name("README.md")
 BEGIN, END = "<!-- store:begin -->", "<!-- store:end -->"
-BODY = {"error": [], "result": {"status": "online", "timestamp": "2026-11-21T00:00:00Z"}}
 MAXIMUM, DECAY = 20.0, 50.0  # the signed run's budget: Kraken's shape, sped up
 
 
-# -- servers ---------------------------------------------------------------------------------------
-
-
-def serve() -> None:
-    from xest.testing.server import LoopbackServer, route
-
-    class BenchExchange(LoopbackServer):
-        exchange = "bench"
-
-        @route("GET", "/0/public/SystemStatus")
-        def status(self, request):
-            return BODY
-
-        @route("POST", "/0/private/Balance")
-        def balance(self, request):
-            return {"error": [], "result": {"ZUSD": "1.0"}}
-
-        @route("GET", "/bench/hits")
-        def count(self, request):
-            return dict(self.hits)
-
-    server = BenchExchange().start()
-    print(server.url, flush=True)
-    sys.stdin.read()
-    server.stop()
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    return proc, proc.stdout.readline().strip()
-
-
-def remote_hits(url: str, path: str = "/0/public/SystemStatus") -> int:
-    import urllib3
-
-    return json.loads(urllib3.PoolManager().request("GET", url + "/bench/hits").data).get(path, 0)
+# -- servers (the loopback exchange is bench_transport's) ------------------------------------
 
 
 @contextlib.contextmanager
@@ -488,9 +449,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--serve"]:
-        serve()
-    elif sys.argv[1:2] == ["--poll"]:
+    if sys.argv[1:2] == ["--poll"]:
         poll_worker(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
     elif sys.argv[1:2] == ["--kraken"]:
         kraken_worker(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]))

@@ -17,12 +17,11 @@ import json
 import logging
 import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
+from bench_transport import start_server
 from readme_block import write_block
 
 HERE = Path(__file__).parent
@@ -39,17 +38,6 @@ class Discards(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if "discarding connection" in record.getMessage():
             self.count += 1
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, str(HERE / "bench_transport.py"), "--serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    return proc, proc.stdout.readline().strip()
 
 
 def hammer(call, threads: int, calls: int) -> float:
