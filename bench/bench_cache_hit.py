@@ -30,12 +30,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-from readme_block import write_block
+from readme_block import publish
 
-README = Path(__file__).with_name("README.md")
 BEGIN, END = "<!-- cachehit:begin -->", "<!-- cachehit:end -->"
 GOAL = 1.2
 REGIMES = ("stored", "just fetched")
@@ -182,10 +180,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     block = report(measure(args.rounds, args.calls), args.rounds, args.calls)
-    print(block)
-    if args.no_write:
-        return
-    write_block(README, BEGIN, END, block)
+    publish(block, write=not args.no_write)
 
 
 if __name__ == "__main__":

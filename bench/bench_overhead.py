@@ -34,9 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from readme_block import write_block
+from readme_block import publish
 
-README = Path(__file__).with_name("README.md")
 BEGIN, END = "<!-- overhead:begin -->", "<!-- overhead:end -->"
 
 
@@ -187,9 +186,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["XEST_CACHE_DIR"] = tempfile.mkdtemp(prefix="xest-bench-")
     block = report(measure(args.blocks, args.calls), args.blocks, args.calls)
-    print(block)
-    if not args.no_write:
-        write_block(README, BEGIN, END, block)
+    publish(block, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -29,13 +29,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from readme_block import write_block
+from readme_block import publish
 
 from xest.http.outcomes import decode_json
 from xest.models import Market
 
 HERE = Path(__file__).parent
-README = HERE / "README.md"
 BEGIN, END = "<!-- parse:begin -->", "<!-- parse:end -->"
 DEFAULT_CCXT = os.environ.get("XEST_BENCH_CCXT", "/tmp/ccxt-venv/bin/python")
 # Goal: xest's time against ccxt's, for the cases the issue names.
@@ -258,10 +257,7 @@ def main() -> None:
         print(f"no ccxt interpreter at {args.ccxt}: xest only", file=sys.stderr)
     medians, version = run(args.rounds, args.calls, ccxt_python)
     block = report(medians, version, args.rounds, args.calls)
-    print(block)
-    if args.no_write:
-        return
-    write_block(README, BEGIN, END, block)
+    publish(block, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -25,11 +25,9 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from readme_block import write_block
+from readme_block import publish
 
-README = Path(__file__).with_name("README.md")
 BEGIN, END = "<!-- signed:begin -->", "<!-- signed:end -->"
 GOAL = 1.15
 
@@ -191,10 +189,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     block = report(measure(args.rounds, args.calls), args.rounds, args.calls)
-    print(block)
-    if args.no_write:
-        return
-    write_block(README, BEGIN, END, block)
+    publish(block, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -19,13 +19,10 @@ import os
 import statistics
 import threading
 import time
-from pathlib import Path
 
 from bench_transport import start_server
-from readme_block import write_block
+from readme_block import publish
 
-HERE = Path(__file__).parent
-README = HERE / "README.md"
 BEGIN, END = "<!-- threads:begin -->", "<!-- threads:end -->"
 GOAL = 0.95
 
@@ -147,10 +144,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     block = report(measure(args.threads, args.calls, args.rounds), args.calls, args.rounds)
-    print(block)
-    if args.no_write:
-        return
-    write_block(README, BEGIN, END, block)
+    publish(block, write=not args.no_write)
 
 
 if __name__ == "__main__":

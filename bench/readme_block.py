@@ -15,3 +15,12 @@ def write_block(readme: Path, begin: str, end: str, block: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     readme.write_text(text)
+
+
+def publish(block: str, *, write: bool = True) -> None:
+    """Print a bench's block and, unless ``write`` is false, put it into bench/README.md
+    (the block's first and last lines are its markers)."""
+    print(block)
+    if write:
+        lines = block.splitlines()
+        write_block(Path(__file__).with_name("README.md"), lines[0], lines[-1], block)
